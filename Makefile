@@ -1,0 +1,47 @@
+# Two commands do all set-up on a fresh machine (Python 3.11+ and make):
+#   make up     start the whole platform on the embedded stack
+#   make test   lint, type-check and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PROTOS := $(shell find protos -name '*.proto')
+PROTO_STAMP := $(VENV)/.protos-stamp
+
+.PHONY: up test lint typecheck pytest protos bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+# Generated gRPC code is built from protos/ and never committed or edited by hand.
+$(PROTO_STAMP): $(STAMP) $(PROTOS)
+	@if [ -n "$(PROTOS)" ]; then \
+	  $(BIN)/python -m grpc_tools.protoc -I . --python_out=. --grpc_python_out=. \
+	    --mypy_out=. --mypy_grpc_out=. $(PROTOS); fi
+	@touch $(PROTO_STAMP)
+
+protos: $(PROTO_STAMP)
+
+up: $(PROTO_STAMP)
+	$(BIN)/saga up
+
+lint: $(PROTO_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(PROTO_STAMP)
+	$(BIN)/mypy .
+
+pytest: $(PROTO_STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: $(PROTO_STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

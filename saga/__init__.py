@@ -1,0 +1,1 @@
+"""Platform infrastructure: settings, the embedded stack, the supervisor and the `saga` CLI."""

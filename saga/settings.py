@@ -1,0 +1,94 @@
+"""Settings shared by every process: where the stack lives and how to reach it.
+
+Each process reads one settings class once at start-up and passes it down. A service's own
+settings class extends `PlatformSettings`, so every process agrees on the same addresses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "saga-dev-secret-change-me-in-production"
+
+
+class PlatformSettings(BaseSettings):
+    """Addresses of Temporal, PostgreSQL and Redis; unset means the embedded stack."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    saga_env: Literal["development", "production"] = "development"
+    saga_home: Path = Field(default=Path(".saga"))
+
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    database_url: str | None = None
+    redis_url: str | None = None
+
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    postgres_port: int = 54320
+    redis_port: int = 63790
+    bind_host: str = "127.0.0.1"
+
+    edge_port: int = 8000
+    orders_port: int = 8001
+    inventory_port: int = 8002
+    payments_port: int = 8003
+    balance_http_port: int = 3002
+    balance_grpc_port: int = 50051
+    gateway_port: int = 4000
+    worker_metrics_port: int = 9464
+
+    # Where other services answer; unset means this machine at the port above.
+    edge_url: str | None = None
+    orders_url: str | None = None
+    inventory_url: str | None = None
+    payments_url: str | None = None
+    balance_url: str | None = None
+    balance_grpc_address: str | None = None
+
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    log_level: str = "INFO"
+
+    @property
+    def resolved_temporal_address(self) -> str:
+        """The Temporal frontend, external if configured, else the embedded dev server."""
+        return self.temporal_address or f"{self.bind_host}:{self.temporal_port}"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The PostgreSQL DSN, external if configured, else the embedded server."""
+        return (
+            self.database_url or f"postgresql://postgres@{self.bind_host}:{self.postgres_port}/saga"
+        )
+
+    @property
+    def resolved_redis_url(self) -> str:
+        """The Redis URL, external if configured, else the embedded Valkey."""
+        return self.redis_url or f"redis://{self.bind_host}:{self.redis_port}/0"
+
+    def service_url(self, service: str) -> str:
+        """Base URL of one of our HTTP services: edge, orders, inventory, payments or balance."""
+        configured: str | None = getattr(self, f"{service}_url")
+        if configured:
+            return configured.rstrip("/")
+        port_field = "balance_http_port" if service == "balance" else f"{service}_port"
+        return f"http://{self.bind_host}:{getattr(self, port_field)}"
+
+    @property
+    def resolved_balance_grpc_address(self) -> str:
+        """host:port of the balance gRPC server."""
+        return self.balance_grpc_address or f"{self.bind_host}:{self.balance_grpc_port}"
+
+    def refuse_default_secrets(self) -> None:
+        """Raise if production mode would run with the development JWT secret."""
+        if self.saga_env == "production" and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+            raise SettingsError("JWT_SECRET must be set to a real secret when SAGA_ENV=production")
+
+
+class SettingsError(Exception):
+    """Configuration that cannot be used; the message is shown to the user as one line."""

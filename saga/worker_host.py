@@ -1,0 +1,101 @@
+"""`saga worker`: runs the chosen task queues' workers plus a /health and /metrics endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import timedelta
+
+import httpx
+import redis.asyncio as aioredis
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from saga.db.pool import create_pool
+from saga.serving import hosted_server
+from saga.settings import PlatformSettings
+from saga.workers import WorkerResources, worker_factories
+
+log = logging.getLogger(__name__)
+
+
+class UnknownTaskQueueError(Exception):
+    """A task queue was asked for that no context provides."""
+
+
+def _health_app(workers: list[Worker], client: Client) -> FastAPI:
+    app = FastAPI(title="saga worker", docs_url=None, redoc_url=None)
+
+    @app.get("/health")
+    async def health(response: Response) -> dict[str, object]:
+        running = [w.task_queue for w in workers if w.is_running]
+        try:
+            await client.workflow_service.get_system_info(
+                GetSystemInfoRequest(), timeout=timedelta(seconds=2)
+            )
+            temporal_ok = True
+        except Exception:
+            temporal_ok = False
+        ok = temporal_ok and len(running) == len(workers)
+        response.status_code = 200 if ok else 503
+        return {
+            "status": "ok" if ok else "degraded",
+            "temporal": temporal_ok,
+            "task_queues": running,
+        }
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+async def run_workers(settings: PlatformSettings, queues: list[str]) -> None:
+    """Build the workers of `queues` (or all), run them until SIGINT/SIGTERM, then drain."""
+    factories = worker_factories()
+    chosen = list(factories) if queues in ([], ["all"]) else queues
+    unknown = [q for q in chosen if q not in factories]
+    if unknown:
+        raise UnknownTaskQueueError(
+            f"unknown task queue {', '.join(unknown)}; known: {', '.join(factories) or 'none'}"
+        )
+    client = await Client.connect(
+        settings.resolved_temporal_address, namespace=settings.temporal_namespace
+    )
+    pool = await create_pool(settings.resolved_database_url, max_size=20)
+    redis = aioredis.Redis.from_url(settings.resolved_redis_url)
+    async with httpx.AsyncClient(timeout=10) as http:
+        resources = WorkerResources(settings, client, pool, redis, http)
+        workers = [factories[q](resources) for q in chosen]
+        server = hosted_server(
+            _health_app(workers, client), settings.bind_host, settings.worker_metrics_port
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        tasks = [asyncio.create_task(w.run()) for w in workers]
+        tasks.append(asyncio.create_task(server.serve()))
+        try:
+            done, _ = await asyncio.wait(
+                [*tasks, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in done:
+                if task in tasks and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            server.should_exit = True
+            await asyncio.gather(
+                *(w.shutdown() for w in workers if w.is_running), return_exceptions=True
+            )
+            for task in tasks:
+                with contextlib.suppress(BaseException):
+                    await asyncio.wait_for(task, timeout=15)
+            await redis.aclose()
+            await pool.close()

@@ -1,0 +1,37 @@
+"""The Temporal workers of each bounded context, built from shared resources in one process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+import redis.asyncio as aioredis
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from saga.settings import PlatformSettings
+
+
+@dataclass
+class WorkerResources:
+    """Clients a worker's activities receive in their constructors."""
+
+    settings: PlatformSettings
+    client: Client
+    db: asyncpg.Pool
+    redis: aioredis.Redis
+    http: httpx.AsyncClient
+
+
+WorkerFactory = Callable[[WorkerResources], Worker]
+
+
+def worker_factories() -> dict[str, WorkerFactory]:
+    """Task queue name to the function that builds its worker.
+
+    Imported here, not at module level, so `saga --help` stays fast.
+    """
+    factories: dict[str, WorkerFactory] = {}
+    return factories
