@@ -35,3 +35,9 @@ def worker_factories() -> dict[str, WorkerFactory]:
     """
     factories: dict[str, WorkerFactory] = {}
     return factories
+
+
+def all_workflows() -> list[type]:
+    """Every workflow class of the platform, for replay tests and `saga replay`."""
+    workflows: list[type] = []
+    return workflows
