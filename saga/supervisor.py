@@ -58,8 +58,8 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        self._claim_home()
         try:
+            self._claim_home()
             started = time.perf_counter()
             with self.console.status("starting Temporal, PostgreSQL and Valkey..."):
                 endpoints = await self._race(self.stack.start(), stop)

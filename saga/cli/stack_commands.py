@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Coroutine
 from typing import Annotated, Any
 
@@ -16,7 +17,8 @@ from saga.settings import PlatformSettings, SettingsError
 from saga.stack.probes import probe_http, probe_postgres, probe_redis, probe_temporal
 from saga.supervisor import STATE_FILE, Supervisor
 
-console = Console()
+# Piped output (logs, CI) gets a wide table instead of rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 def _fail(message: str) -> typer.Exit:
