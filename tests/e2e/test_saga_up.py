@@ -25,6 +25,11 @@ def _temporal(platform: PlatformProcess, *args: str) -> subprocess.CompletedProc
     )
 
 
+def _alive(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "zombie" not in status.read_text().lower()
+
+
 def _processes_mentioning(home: Path) -> list[str]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -73,7 +78,8 @@ async def test_up_status_stop_and_restart_reuses_data(tmp_path: Path) -> None:
         )
         assert started.returncode == 0, started.stderr
         listed = _temporal(up, "workflow", "list")
-        assert listed.returncode == 0 and "durable-probe" in listed.stdout
+        assert listed.returncode == 0, listed.stderr
+        assert "durable-probe" in listed.stdout
 
         conn = await asyncpg.connect(up.settings.resolved_database_url)
         await conn.execute("INSERT INTO platform_events (kind) VALUES ('e2e-restart-probe')")
@@ -84,11 +90,7 @@ async def test_up_status_stop_and_restart_reuses_data(tmp_path: Path) -> None:
     assert code == 0, "\n".join(up.output)
     assert not (home / "supervisor.json").exists()
     assert _processes_mentioning(home) == []
-    for pid in pids:
-        assert (
-            not Path(f"/proc/{pid}").exists()
-            or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
-        )
+    assert [pid for pid in pids if _alive(pid)] == []
 
     up.start()
     try:
