@@ -5,12 +5,15 @@ from __future__ import annotations
 import typer
 
 from saga.cli import stack_commands
+from saga.cli.groups import api_group
 
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     help="Orders and chips through durable Temporal workflows.",
 )
+# `saga api <front>`: contexts add their fronts to api_group (see saga/cli/groups.py).
+app.add_typer(api_group, name="api")
 stack_commands.register(app)
 
 
