@@ -122,9 +122,31 @@ def worker(
         raise _fail(str(exc)) from None
 
 
+def temporal_setup() -> None:
+    """Register the platform's search attributes on TEMPORAL_ADDRESS (idempotent)."""
+    from temporalio.client import Client
+
+    from saga.stack.temporal_setup import register_search_attributes
+
+    settings = PlatformSettings()
+
+    async def setup() -> list[str]:
+        client = await Client.connect(
+            settings.resolved_temporal_address, namespace=settings.temporal_namespace
+        )
+        return await register_search_attributes(client, settings.temporal_namespace)
+
+    try:
+        added = asyncio.run(setup())
+    except RuntimeError as exc:
+        raise _fail(f"Temporal at {settings.resolved_temporal_address}: {exc}") from None
+    console.print(f"registered {', '.join(added)}" if added else "search attributes up to date")
+
+
 def register(app: typer.Typer) -> None:
     """Add these commands to the `saga` app."""
     app.command()(up)
     app.command()(status)
     app.command("migrate")(migrate_command)
     app.command()(worker)
+    app.command("temporal-setup")(temporal_setup)

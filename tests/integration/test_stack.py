@@ -94,3 +94,26 @@ async def test_unreachable_external_service_is_one_clear_line(
     assert "\n" not in message
     assert "REDIS_URL" in message
     assert "unreachable" in message
+
+
+async def test_search_attributes_registered_once_on_a_new_namespace(
+    temporal_client: Client,
+) -> None:
+    import uuid
+    from datetime import timedelta
+
+    from google.protobuf.duration_pb2 import Duration
+    from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
+
+    from saga.stack.temporal import load_dev_server_config
+    from saga.stack.temporal_setup import register_search_attributes
+
+    namespace = f"setup-{uuid.uuid4().hex[:8]}"
+    retention = Duration()
+    retention.FromTimedelta(timedelta(days=1))
+    await temporal_client.workflow_service.register_namespace(
+        RegisterNamespaceRequest(namespace=namespace, workflow_execution_retention_period=retention)
+    )
+    wanted = sorted(load_dev_server_config()["search_attributes"])
+    assert await register_search_attributes(temporal_client, namespace) == wanted
+    assert await register_search_attributes(temporal_client, namespace) == []
