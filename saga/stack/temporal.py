@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -15,7 +16,10 @@ from temporalio.client import Client
 
 from saga.stack.process import ManagedProcess, StackError, ensure_port_free, wait_until
 
-TEMPORAL_CONFIG_DIR = Path(__file__).resolve().parents[2] / "temporal"
+# The repository's temporal/ folder; an installed image points SAGA_TEMPORAL_CONFIG_DIR at its copy.
+TEMPORAL_CONFIG_DIR = Path(
+    os.environ.get("SAGA_TEMPORAL_CONFIG_DIR", Path(__file__).resolve().parents[2] / "temporal")
+)
 
 
 def temporal_cli() -> str:
