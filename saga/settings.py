@@ -53,6 +53,8 @@ class PlatformSettings(BaseSettings):
 
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     log_level: str = "INFO"
+    # Where traces go: nowhere (default), the console, or OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT).
+    trace_exporter: Literal["none", "console", "otlp"] = "none"
 
     @property
     def resolved_temporal_address(self) -> str:

@@ -19,6 +19,8 @@ from temporalio.worker import Worker
 from saga.db.pool import create_pool
 from saga.serving import hosted_server
 from saga.settings import PlatformSettings
+from saga.telemetry import configure_logging, configure_tracing
+from saga.temporal_client import connect_temporal
 from saga.workers import WorkerResources, worker_factories
 
 log = logging.getLogger(__name__)
@@ -28,7 +30,9 @@ class UnknownTaskQueueError(Exception):
     """A task queue was asked for that no context provides."""
 
 
-def _health_app(workers: list[Worker], client: Client) -> FastAPI:
+def _health_app(
+    workers: list[Worker], client: Client, http: httpx.AsyncClient, sdk_metrics_url: str | None
+) -> FastAPI:
     app = FastAPI(title="saga worker", docs_url=None, redoc_url=None)
 
     @app.get("/health")
@@ -51,7 +55,12 @@ def _health_app(workers: list[Worker], client: Client) -> FastAPI:
 
     @app.get("/metrics")
     async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        body = generate_latest()
+        if sdk_metrics_url is not None:
+            # The Temporal SDK serves its own registry; one scrape should see both.
+            with contextlib.suppress(httpx.HTTPError):
+                body += (await http.get(sdk_metrics_url, timeout=2)).content
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return app
 
@@ -65,16 +74,19 @@ async def run_workers(settings: PlatformSettings, queues: list[str]) -> None:
         raise UnknownTaskQueueError(
             f"unknown task queue {', '.join(unknown)}; known: {', '.join(factories) or 'none'}"
         )
-    client = await Client.connect(
-        settings.resolved_temporal_address, namespace=settings.temporal_namespace
-    )
+    configure_logging("worker", settings.log_level)
+    configure_tracing("worker", settings.trace_exporter)
+    connection = await connect_temporal(settings, export_sdk_metrics=True)
+    client = connection.client
     pool = await create_pool(settings.resolved_database_url, max_size=20)
     redis = aioredis.Redis.from_url(settings.resolved_redis_url)
     async with httpx.AsyncClient(timeout=10) as http:
         resources = WorkerResources(settings, client, pool, redis, http)
         workers = [factories[q](resources) for q in chosen]
         server = hosted_server(
-            _health_app(workers, client), settings.bind_host, settings.worker_metrics_port
+            _health_app(workers, client, http, connection.sdk_metrics_url),
+            settings.bind_host,
+            settings.worker_metrics_port,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -63,7 +63,10 @@ async def test_up_status_stop_and_restart_reuses_data(tmp_path: Path) -> None:
 
         async with httpx.AsyncClient() as http:
             ui = await http.get(up.url("temporal_ui_port"))
+            metrics = await http.get(up.url("worker_metrics_port", "/metrics"))
         assert ui.status_code == 200
+        # The worker's one scrape carries the Temporal SDK's own metrics too.
+        assert "temporal_request" in metrics.text
 
         started = _temporal(
             up,
