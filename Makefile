@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 # Generated gRPC code is built from protos/ and never committed or edited by hand.
 $(PROTO_STAMP): $(STAMP) $(PROTOS)
 	@if [ -n "$(PROTOS)" ]; then \
-	  $(BIN)/python -m grpc_tools.protoc -I . --python_out=. --grpc_python_out=. \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m grpc_tools.protoc -I . --python_out=. --grpc_python_out=. \
 	    --mypy_out=. --mypy_grpc_out=. $(PROTOS); fi
 	@touch $(PROTO_STAMP)
 

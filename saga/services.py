@@ -33,10 +33,53 @@ def platform_services(settings: PlatformSettings) -> list[ServiceSpec]:
 # (name, saga sub-command, settings field of its port, health path, what it is)
 _SERVICES: list[tuple[str, tuple[str, ...], str, str, str]] = [
     (
+        "edge",
+        ("api", "edge"),
+        "edge_port",
+        "/health",
+        "Edge API: POST /orders (Idempotency-Key), GET /orders/{id} (OpenAPI at /docs)",
+    ),
+    ("orders", ("api", "orders"), "orders_port", "/health", "Orders service (order records)"),
+    (
+        "inventory",
+        ("api", "inventory"),
+        "inventory_port",
+        "/health",
+        "Inventory: catalog, stock, reservations",
+    ),
+    (
+        "payments",
+        ("api", "payments"),
+        "payments_port",
+        "/health",
+        "Mock PSP: authorize, capture, void (MOCK_LATENCY_MS, MOCK_FAILURE_RATE)",
+    ),
+    (
+        "relay",
+        ("relay",),
+        "relay_port",
+        "/health",
+        "Outbox relay: starts order sagas (LISTEN order_events + 5 s poll)",
+    ),
+    (
         "worker",
         ("worker", "all"),
         "worker_metrics_port",
         "/health",
         "Temporal workers of every task queue (metrics at /metrics)",
+    ),
+    (
+        "gateway",
+        ("gateway",),
+        "gateway_port",
+        "/health",
+        "Players' WebSocket /ws and HTTP proxy /api/{service}/... (metrics at /metrics)",
+    ),
+    (
+        "balance",
+        ("api", "balance"),
+        "balance_http_port",
+        "/api/health",
+        "Balance HTTP /api (OpenAPI at /docs) and gRPC balance.v1.BalanceService on 50051",
     ),
 ]

@@ -42,6 +42,7 @@ class PlatformSettings(BaseSettings):
     balance_grpc_port: int = 50051
     gateway_port: int = 4000
     worker_metrics_port: int = 9464
+    relay_port: int = 8004
 
     # Where other services answer; unset means this machine at the port above.
     edge_url: str | None = None

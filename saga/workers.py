@@ -34,10 +34,23 @@ def worker_factories() -> dict[str, WorkerFactory]:
     Imported here, not at module level, so `saga --help` stays fast.
     """
     factories: dict[str, WorkerFactory] = {}
+    from activities.order_saga_workers import ORDER_SAGA_WORKERS
+
+    factories.update(ORDER_SAGA_WORKERS)
+    from activities.balance_worker import balance_worker
+
+    factories["balance"] = balance_worker
     return factories
 
 
 def all_workflows() -> list[type]:
     """Every workflow class of the platform, for replay tests and `saga replay`."""
     workflows: list[type] = []
+    from workflows.order_saga import OrderSagaWorkflow
+
+    workflows.append(OrderSagaWorkflow)
+    from workflows.balance_expiry import ReservationExpiryWorkflow
+    from workflows.balance_verification import LedgerVerificationWorkflow
+
+    workflows += [ReservationExpiryWorkflow, LedgerVerificationWorkflow]
     return workflows

@@ -1,0 +1,43 @@
+"""Payments activities: capture the edge's authorization, void it as compensation."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from activities.ledger import SagaLedger
+from domain.checkout.models import LedgerStatus
+from domain.payments.psp import MockPsp
+from workflows.order_saga_models import PaymentInput
+
+
+class PaymentActivities:
+    """Calls to the PSP, each recorded on the ledger once it answered."""
+
+    def __init__(self, psp: MockPsp, ledger: SagaLedger) -> None:
+        self._psp = psp
+        self._ledger = ledger
+
+    @activity.defn
+    async def capture_payment(self, request: PaymentInput) -> None:
+        """Capture; declines are final, PSP outages are retried with backoff."""
+        try:
+            await self._psp.capture(request.authorization_id)
+        except Exception as exc:
+            raise await self._ledger.failure(
+                request.order_ledger_id, "capture_payment", exc
+            ) from exc
+        await self._ledger.record(
+            request.order_ledger_id,
+            "capture_payment",
+            "completed",
+            status=LedgerStatus.PAYMENT_CAPTURED,
+        )
+
+    @activity.defn
+    async def void_payment(self, request: PaymentInput) -> None:
+        """Compensation: void the authorization (refund it if it was captured)."""
+        try:
+            await self._psp.void(request.authorization_id)
+        except Exception as exc:
+            raise await self._ledger.failure(request.order_ledger_id, "void_payment", exc) from exc
+        await self._ledger.record(request.order_ledger_id, "void_payment", "compensated")

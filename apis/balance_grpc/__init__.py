@@ -1,0 +1,1 @@
+"""The balance service's gRPC front: `balance.v1.BalanceService` with health and reflection."""

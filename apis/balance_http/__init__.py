@@ -1,0 +1,1 @@
+"""The balance service's HTTP front (FastAPI, port 3002)."""

@@ -1,0 +1,229 @@
+"""Balance service benchmark: gRPC Reserve+Commit and Credit under open-loop load.
+
+Starts its own Valkey and a real `saga api balance` process on free ports, then prints p50/p99
+at a fixed rate, the most ops/s the one server process sustains, the ratio to raw Redis running
+the same Lua script in the same run, and ledger verification entries/s.
+Run: .venv/bin/python -m bench.balance
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import redis.asyncio as aioredis
+from grpc import aio
+
+from domain.balance.book import BalanceBook
+from domain.balance.scripts import BalanceScripts
+from protos.balance.v1 import balance_pb2 as pb
+from protos.balance.v1 import balance_pb2_grpc as pb_grpc
+from saga.settings import DEV_JWT_SECRET
+from saga.stack.process import free_port
+from saga.stack.valkey import EmbeddedValkey
+from saga.tokens import TokenKind, issue_token
+
+RATE = 500
+SECONDS = 6.0
+Op = Callable[[int], Awaitable[object]]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile of values in ms."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def open_loop(op: Op, rate: int, seconds: float) -> tuple[list[float], float]:
+    """Send at a fixed rate whatever the answers do; latency counts from the scheduled start."""
+    latencies: list[float] = []
+    failures: list[int] = []
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.05
+    total = int(rate * seconds)
+
+    async def one(i: int, due: float) -> None:
+        try:
+            await op(i)
+        except aio.AioRpcError:
+            failures.append(i)
+            return
+        latencies.append(loop.time() - due)
+
+    tasks = []
+    for i in range(total):
+        due = start + i / rate
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i, due)))
+    await asyncio.gather(*tasks)
+    if failures:
+        print(f"  {len(failures)} of {total} calls failed (shed or timed out)")
+    return latencies, len(latencies) / (loop.time() - start)
+
+
+async def closed_loop(op: Op, concurrency: int, seconds: float) -> float:
+    """Ops/s with `concurrency` requests always in flight."""
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(w: int) -> None:
+        nonlocal done
+        i = w * 10_000_000
+        while time.perf_counter() < deadline:
+            await op(i)
+            i += 1
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(w) for w in range(concurrency)))
+    return done / (time.perf_counter() - started)
+
+
+async def start_server(redis_url: str, home: Path) -> tuple[asyncio.subprocess.Process, int]:
+    """A real `saga api balance` process."""
+    grpc_port, http_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "BALANCE_GRPC_PORT": str(grpc_port),
+        "BALANCE_HTTP_PORT": str(http_port),
+        "SAGA_HOME": str(home),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "saga",
+        "api",
+        "balance",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    async with aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        await asyncio.wait_for(channel.channel_ready(), timeout=30)
+    return proc, grpc_port
+
+
+async def main() -> None:
+    home = Path(tempfile.mkdtemp(prefix="bench-balance-"))
+    valkey = EmbeddedValkey(home / "valkey", free_port(), persistent=False)
+    await valkey.start()
+    redis = aioredis.Redis.from_url(valkey.url, max_connections=128)
+    proc, port = await start_server(valkey.url, home)
+    token = issue_token(DEV_JWT_SECRET, "bench", kind=TokenKind.SERVICE, ttl_seconds=3600)
+    auth = (("authorization", f"Bearer {token}"),)
+    try:
+        async with aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.BalanceServiceStub(channel)
+            for n in range(200):
+                await stub.Credit(
+                    pb.CreditRequest(account_id=f"a{n}", amount=10**9, idempotency_key=f"f{n}"),
+                    metadata=auth,
+                )
+            run = time.time_ns()
+            serial = itertools.count()  # every request its own idempotency key
+
+            async def credit(i: int) -> object:
+                return await stub.Credit(
+                    pb.CreditRequest(
+                        account_id=f"a{i % 200}", amount=1, idempotency_key=f"c{run}-{next(serial)}"
+                    ),
+                    metadata=auth,
+                )
+
+            async def reserve_commit(i: int) -> object:
+                held = await stub.Reserve(
+                    pb.ReserveRequest(
+                        account_id=f"a{i % 200}",
+                        amount=5,
+                        ttl_seconds=60,
+                        idempotency_key=f"r{run}-{next(serial)}",
+                    ),
+                    metadata=auth,
+                )
+                return await stub.CommitReservation(
+                    pb.CommitReservationRequest(
+                        reservation_id=held.reservation.reservation_id,
+                        idempotency_key=f"k{run}-{next(serial)}",
+                    ),
+                    metadata=auth,
+                )
+
+            await closed_loop(credit, 16, 1.0)  # warm-up
+            # 500 requests/s: Reserve+Commit is two requests, so 250 pairs/s.
+            for name, op, rate in (
+                ("Credit", credit, RATE),
+                ("Reserve+Commit", reserve_commit, RATE // 2),
+            ):
+                lat, achieved = await open_loop(op, rate, SECONDS)
+                print(
+                    f"{name:15} open loop {rate}/s for {SECONDS:.0f}s: achieved {achieved:.0f}/s  "
+                    f"p50 {percentile(lat, 0.5):.2f} ms  p99 {percentile(lat, 0.99):.2f} ms"
+                )
+            grpc_credit = statistics.median([await closed_loop(credit, 64, 3.0) for _ in range(3)])
+            grpc_rc = statistics.median(
+                [await closed_loop(reserve_commit, 64, 3.0) for _ in range(3)]
+            )
+        scripts = BalanceScripts(redis)
+        await scripts.load()
+
+        async def raw_credit(i: int) -> object:
+            return await scripts.run(
+                "credit",
+                [f"a{i % 200}", "1", "DEPOSIT", "", "", "1"],
+                idempotency_key=f"raw{run}-{next(serial)}",
+            )
+
+        raw = statistics.median([await closed_loop(raw_credit, 64, 3.0) for _ in range(3)])
+        print(
+            f"max sustained (64 in flight, one server process): Credit {grpc_credit:.0f} ops/s, "
+            f"Reserve+Commit {grpc_rc:.0f} pairs/s"
+        )
+        print(
+            f"raw Redis, same credit script via EVALSHA from this process: {raw:.0f} ops/s; "
+            f"gRPC/raw ratio {grpc_credit / raw:.2f}"
+        )
+        book = BalanceBook.build(redis)
+        for i in range(0, 50_000, 100):
+            await asyncio.gather(*(raw_credit(i + j) for j in range(100)))
+        # Every raw credit above went to a0..a199: verify all of them, whole chains.
+        entries, started = 0, time.perf_counter()
+        for n in range(200):
+            result = await book.ledger.verify(f"a{n}")
+            assert result.valid, result
+            entries += result.entries_checked
+        elapsed = time.perf_counter() - started
+        print(
+            f"ledger verification: {entries} entries in {elapsed:.2f}s"
+            f" = {entries / elapsed:.0f} entries/s"
+        )
+        started = time.perf_counter()
+        await redis.eval(
+            (Path(__file__).parents[1] / "domain/balance/lua/sha256.lua").read_text()
+            + "\nfor i = 1, 2000 do sha256_hex(ARGV[1]) end return 1",
+            0,
+            "1|a1|0123456789abcdef0123456789abcdef-1|CREDIT|DEPOSIT|1|0|1000000123|0|1712345678901|"
+            + "0" * 64,
+        )
+        print(
+            "Lua SHA-256 of one ledger line inside Valkey: "
+            f"{(time.perf_counter() - started) / 2000 * 1e6:.0f} us"
+        )
+    finally:
+        proc.terminate()
+        await proc.wait()
+        await redis.aclose()
+        await valkey.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,226 @@
+"""Orders from HTTP submission to CONFIRMED, against the engine floor on the same server.
+
+Starts a real `saga up` (embedded stack, every worker and front) on free ports in a temporary
+SAGA_HOME. The floor is a workflow with the same number and kind of activities (four regular
+activities on the `orders`, `inventory`, `payments` queues) that do nothing, run by a worker
+in this process against the same Temporal server, at the same concurrency.
+
+    .venv/bin/python -m bench.order_saga [--orders 100] [--concurrency 20] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import redis.asyncio as aioredis
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from bench.noop_saga import NoopSagaWorkflow, noop
+from saga.settings import PlatformSettings
+from saga.stack.process import free_port
+
+
+@dataclass(frozen=True)
+class Round:
+    """One measured batch."""
+
+    throughput: float
+    p50_ms: float
+    p99_ms: float
+
+
+async def measure(one: Callable[[int], Awaitable[None]], count: int, concurrency: int) -> Round:
+    """Run `one(i)` for i < count, `concurrency` at a time; per-call latency and overall rate."""
+    latencies: list[float] = []
+    gate = asyncio.Semaphore(concurrency)
+
+    async def timed(i: int) -> None:
+        async with gate:
+            started = time.perf_counter()
+            await one(i)
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(timed(i) for i in range(count)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return Round(count / elapsed, statistics.median(latencies) * 1000, p99 * 1000)
+
+
+class ConfirmedWatcher:
+    """Resolves a future per order when `user:{customer}` announces its final status."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self._pubsub = redis.pubsub()
+        self._waiting: dict[str, asyncio.Future[str]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Subscribe to every bench customer's channel."""
+        await self._pubsub.psubscribe("user:bench-*")
+        self._task = asyncio.create_task(self._listen())
+
+    def expect(self, order_ledger_id: str) -> asyncio.Future[str]:
+        """A future that gets the order's final status."""
+        future = self._waiting.setdefault(
+            order_ledger_id, asyncio.get_running_loop().create_future()
+        )
+        return future
+
+    async def _listen(self) -> None:
+        async for message in self._pubsub.listen():
+            if message["type"] != "pmessage":
+                continue
+            event = json.loads(message["data"])
+            if event["status"] in ("CONFIRMED", "FAILED"):
+                future = self.expect(event["order_ledger_id"])
+                if not future.done():
+                    future.set_result(event["status"])
+
+    async def stop(self) -> None:
+        """Unsubscribe."""
+        if self._task is not None:
+            self._task.cancel()
+        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+def start_platform(home: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """`saga up` on free ports; returns once it is healthy."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TEMPORAL_ADDRESS", "DATABASE_URL")}
+    env.update(SAGA_HOME=str(home), PYTHONUNBUFFERED="1", COLUMNS="200")
+    env.pop("REDIS_URL", None)
+    for name in PlatformSettings.model_fields:
+        if name.endswith("_port"):
+            env[name.upper()] = str(free_port())
+    process = subprocess.Popen(
+        [sys.executable, "-m", "saga", "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "all healthy" in line:
+            return process, env
+    raise RuntimeError("saga up did not start; see " + str(home / "logs"))
+
+
+async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
+    """Warm up, then alternate saga and floor rounds; print medians and ratios."""
+    edge = f"http://127.0.0.1:{env['EDGE_PORT']}"
+    inventory = f"http://127.0.0.1:{env['INVENTORY_PORT']}"
+    client = await Client.connect(f"127.0.0.1:{env['TEMPORAL_PORT']}")
+    redis = aioredis.Redis.from_url(f"redis://127.0.0.1:{env['REDIS_PORT']}/0")
+    watcher = ConfirmedWatcher(redis)
+    await watcher.start()
+    prefix = f"bench-{uuid.uuid4().hex[:6]}"
+    floor_queue = f"{prefix}-saga"
+    workers = [
+        Worker(client, task_queue=floor_queue, workflows=[NoopSagaWorkflow]),
+        *(
+            Worker(client, task_queue=f"{prefix}-{q}", activities=[noop])
+            for q in ("orders", "inventory", "payments")
+        ),
+    ]
+    async with httpx.AsyncClient(timeout=60) as http:
+        created = await http.post(
+            f"{inventory}/inventory/products",
+            json={
+                "product_id": "bench",
+                "name": "Bench",
+                "price_cents": 100,
+                "initial_stock": 1_000_000,
+            },
+        )
+        created.raise_for_status()
+
+        async def order(i: int) -> None:
+            response = await http.post(
+                f"{edge}/orders",
+                json={
+                    "customer_id": f"bench-{i % 10}",
+                    "items": [{"product_id": "bench", "quantity": 1}],
+                    "payment_method": "pm_card_visa",
+                    "currency": "USD",
+                },
+                headers={"Idempotency-Key": str(uuid.uuid4())},
+            )
+            assert response.status_code == 202, response.text
+            status = await asyncio.wait_for(
+                watcher.expect(response.json()["order_ledger_id"]), timeout=60
+            )
+            assert status == "CONFIRMED", status
+
+        async def floor(i: int) -> None:
+            await client.execute_workflow(
+                NoopSagaWorkflow.run, prefix, id=f"{prefix}-{uuid.uuid4()}", task_queue=floor_queue
+            )
+
+        async with workers[0], workers[1], workers[2], workers[3]:
+            await measure(order, args.concurrency, args.concurrency)
+            await measure(floor, args.concurrency, args.concurrency)
+            sagas: list[Round] = []
+            floors: list[Round] = []
+            for _ in range(args.rounds):
+                sagas.append(await measure(order, args.orders, args.concurrency))
+                floors.append(await measure(floor, args.orders, args.concurrency))
+    await watcher.stop()
+    await redis.aclose()
+    report(sagas, floors, args)
+
+
+def report(sagas: list[Round], floors: list[Round], args: argparse.Namespace) -> None:
+    """Print the medians over rounds and the ratios to the floor."""
+
+    def med(rounds: list[Round], field: str) -> float:
+        return float(statistics.median(float(getattr(r, field)) for r in rounds))
+
+    print(f"{args.orders} orders x {args.rounds} rounds, concurrency {args.concurrency} (medians)")
+    print(f"{'':26}{'orders/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    for name, rounds in (("order saga (HTTP->CONFIRMED)", sagas), ("engine floor (no-op)", floors)):
+        print(
+            f"{name:26.26}{med(rounds, 'throughput'):10.1f}{med(rounds, 'p50_ms'):10.1f}"
+            f"{med(rounds, 'p99_ms'):10.1f}"
+        )
+    print(
+        f"throughput ratio {med(sagas, 'throughput') / med(floors, 'throughput'):.2f} "
+        f"(target >= 0.8), p99 ratio {med(sagas, 'p99_ms') / med(floors, 'p99_ms'):.2f} "
+        "(target <= 1.5)"
+    )
+
+
+def main() -> None:
+    """Entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--orders", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="saga-bench-") as home:
+        process, env = start_platform(Path(home))
+        try:
+            asyncio.run(run(args, env))
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=60)
+
+
+if __name__ == "__main__":
+    main()

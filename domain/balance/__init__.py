@@ -1,0 +1,1 @@
+"""Chip balances: accounts, two-phase reservations, table pots and a checksum-chained ledger."""

@@ -1,0 +1,137 @@
+"""Accounts: open, read, credit and debit; each change is one atomic script."""
+
+from __future__ import annotations
+
+import json
+
+import redis.asyncio as aioredis
+
+from domain.balance import keys
+from domain.balance.events import BalanceChanges
+from domain.balance.scripts import REDIS_DOWN, BalanceScripts, text
+from domain.balance.types import (
+    CREDIT_SOURCES,
+    DEBIT_SOURCES,
+    AccountBalance,
+    Mutation,
+    Source,
+    Transaction,
+    parse_source,
+)
+from domain.balance.validation import (
+    require_amount,
+    require_id,
+    require_idempotency_key,
+    require_reference,
+    version_arg,
+)
+from domain.errors import NotFound, Unavailable, ValidationFailed
+
+MAX_PAGE = 500
+
+
+class AccountService:
+    """Balances of accounts, with the last known figures served while Redis is down."""
+
+    def __init__(
+        self, scripts: BalanceScripts, redis: aioredis.Redis, changes: BalanceChanges
+    ) -> None:
+        self.scripts = scripts
+        self.redis = redis
+        self.changes = changes
+
+    async def ensure(self, account_id: str) -> tuple[AccountBalance, bool]:
+        """Open the account with zero chips unless it exists; the account and whether it is new."""
+        answer = await self.scripts.run("ensure_account", [require_id(account_id)])
+        account = AccountBalance.from_json(answer.body["account"])
+        self.changes.seen(account)
+        return account, bool(answer.body["created"])
+
+    async def get_balance(self, account_id: str) -> AccountBalance:
+        """The account's figures; from this process's cache, marked stale, if Redis is down."""
+        require_id(account_id)
+        try:
+            values = await self.redis.hmget(
+                keys.account(account_id), ["balance", "reserved", "version"]
+            )
+        except REDIS_DOWN as exc:
+            cached = self.changes.cache.stale(account_id)
+            if cached is None:
+                raise Unavailable(f"Redis is unreachable and {account_id} is not cached") from exc
+            return cached
+        balance, reserved, version = values
+        if balance is None or reserved is None or version is None:
+            raise NotFound(f"account {account_id} does not exist")
+        account = AccountBalance(account_id, int(balance), int(reserved), int(version))
+        self.changes.seen(account)
+        return account
+
+    async def credit(
+        self,
+        account_id: str,
+        amount: int,
+        *,
+        idempotency_key: str,
+        source: str = "",
+        expected_version: int | None = None,
+        reference: str = "",
+        open_account: bool = True,
+    ) -> Mutation:
+        """Add chips; opens the account on its first credit unless `open_account` is False."""
+        chosen = parse_source(source, Source.DEPOSIT, CREDIT_SOURCES)
+        args = [
+            require_id(account_id),
+            str(require_amount(amount)),
+            chosen.value,
+            version_arg(expected_version),
+            require_reference(reference),
+            "1" if open_account else "0",
+        ]
+        return await self._mutate("credit", args, require_idempotency_key(idempotency_key))
+
+    async def debit(
+        self,
+        account_id: str,
+        amount: int,
+        *,
+        idempotency_key: str,
+        source: str = "",
+        expected_version: int | None = None,
+        reference: str = "",
+    ) -> Mutation:
+        """Take chips from the available balance; never below zero."""
+        chosen = parse_source(source, Source.WITHDRAWAL, DEBIT_SOURCES)
+        args = [
+            require_id(account_id),
+            str(require_amount(amount)),
+            chosen.value,
+            version_arg(expected_version),
+            require_reference(reference),
+        ]
+        return await self._mutate("debit", args, require_idempotency_key(idempotency_key))
+
+    async def transactions(self, account_id: str, limit: int = 50) -> list[Transaction]:
+        """The account's newest transactions first."""
+        require_id(account_id)
+        if not 1 <= limit <= MAX_PAGE:
+            raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE}")
+        try:
+            if not await self.redis.exists(keys.account(account_id)):
+                raise NotFound(f"account {account_id} does not exist")
+            ids = await self.redis.lrange(keys.account_transactions(account_id), -limit, -1)
+            if not ids:
+                return []
+            raws = await self.redis.mget([keys.transaction(text(i)) for i in reversed(ids)])
+        except REDIS_DOWN as exc:
+            raise Unavailable(f"Redis is unreachable: {exc}") from exc
+        return [Transaction.from_json(json.loads(raw)) for raw in raws if raw is not None]
+
+    async def _mutate(self, operation: str, args: list[str], idempotency_key: str) -> Mutation:
+        answer = await self.scripts.run(operation, args, idempotency_key=idempotency_key)
+        account = AccountBalance.from_json(answer.body["account"])
+        transaction = Transaction.from_json(answer.body["transaction"])
+        if answer.replayed:
+            self.changes.seen(account)
+        else:
+            self.changes.applied(account, transaction.source, transaction.amount)
+        return Mutation(account, transaction, answer.replayed)

@@ -1,0 +1,53 @@
+"""The balance service's composition root: every service of the context over one Redis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from domain.balance.accounts import AccountService
+from domain.balance.economy import EconomySampler
+from domain.balance.events import BalanceChanges
+from domain.balance.ledger_service import LedgerService
+from domain.balance.pot_service import PotService
+from domain.balance.read_cache import BalanceReadCache
+from domain.balance.reservations import ReservationService
+from domain.balance.scripts import BalanceScripts, Clock, server_clock
+
+
+@dataclass(frozen=True)
+class BalanceBook:
+    """Accounts, reservations, pots, ledgers and economy metrics sharing one Redis client."""
+
+    redis: aioredis.Redis
+    scripts: BalanceScripts
+    changes: BalanceChanges
+    accounts: AccountService
+    reservations: ReservationService
+    pots: PotService
+    ledger: LedgerService
+    economy: EconomySampler
+
+    @classmethod
+    def build(
+        cls,
+        redis: aioredis.Redis,
+        *,
+        house_account_id: str = "house",
+        clock: Clock = server_clock,
+        cache: BalanceReadCache | None = None,
+    ) -> BalanceBook:
+        """Wire the services; nothing connects until the first call."""
+        scripts = BalanceScripts(redis, clock)
+        changes = BalanceChanges(redis, cache or BalanceReadCache())
+        return cls(
+            redis,
+            scripts,
+            changes,
+            AccountService(scripts, redis, changes),
+            ReservationService(scripts, redis, changes),
+            PotService(scripts, redis, changes, house_account_id),
+            LedgerService(redis),
+            EconomySampler(redis),
+        )

@@ -1,0 +1,142 @@
+"""Two-phase transfers: reserve chips, then commit (all or part) or release them, exactly once."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import redis.asyncio as aioredis
+
+from domain.balance import keys
+from domain.balance.events import BalanceChanges
+from domain.balance.scripts import REDIS_DOWN, BalanceScripts, as_list, text
+from domain.balance.types import (
+    AccountBalance,
+    ExpiryBatch,
+    Reservation,
+    ReservationResult,
+    ReservationStatus,
+    Source,
+    Transaction,
+    parse_source,
+)
+from domain.balance.validation import (
+    require_amount,
+    require_id,
+    require_idempotency_key,
+    require_reference,
+    require_ttl,
+    version_arg,
+)
+from domain.errors import NotFound, Unavailable
+
+RESERVE_SOURCES = frozenset({Source.BUY_IN, Source.WITHDRAWAL, Source.ADJUSTMENT})
+
+
+class ReservationService:
+    """Reservations of one Redis; an expired reservation cannot be committed, swept or not."""
+
+    def __init__(
+        self, scripts: BalanceScripts, redis: aioredis.Redis, changes: BalanceChanges
+    ) -> None:
+        self.scripts = scripts
+        self.redis = redis
+        self.changes = changes
+
+    async def reserve(
+        self,
+        account_id: str,
+        amount: int,
+        *,
+        ttl_seconds: int,
+        idempotency_key: str,
+        reservation_id: str = "",
+        source: str = "",
+        reference: str = "",
+        expected_version: int | None = None,
+    ) -> ReservationResult:
+        """Hold `amount` of the available chips for `ttl_seconds`."""
+        chosen = parse_source(source, Source.BUY_IN, RESERVE_SOURCES)
+        args = [
+            require_id(account_id),
+            str(require_amount(amount)),
+            str(require_ttl(ttl_seconds) * 1000),
+            require_id(reservation_id, "reservation_id") if reservation_id else _new_id(),
+            chosen.value,
+            require_reference(reference),
+            version_arg(expected_version),
+        ]
+        return await self._resolve("reserve", args, idempotency_key)
+
+    async def commit(
+        self, reservation_id: str, *, idempotency_key: str, amount: int = 0
+    ) -> ReservationResult:
+        """Take `amount` (0 = all) of the reserved chips; the rest is released."""
+        args = [
+            require_id(reservation_id, "reservation_id"),
+            str(require_amount(amount, allow_zero=True)),
+        ]
+        return await self._resolve("commit_reservation", args, idempotency_key)
+
+    async def release(self, reservation_id: str, *, idempotency_key: str) -> ReservationResult:
+        """Give the reserved chips back to the available balance."""
+        args = [require_id(reservation_id, "reservation_id")]
+        return await self._resolve("release_reservation", args, idempotency_key)
+
+    async def get(self, reservation_id: str) -> Reservation:
+        """One reservation in any state."""
+        require_id(reservation_id, "reservation_id")
+        try:
+            raw = await self.redis.get(keys.reservation(reservation_id))
+        except REDIS_DOWN as exc:
+            raise Unavailable(f"Redis is unreachable: {exc}") from exc
+        if raw is None:
+            raise NotFound(f"reservation {reservation_id} does not exist")
+        return Reservation.from_json(json.loads(raw))
+
+    async def active(self, account_id: str) -> list[Reservation]:
+        """The account's PENDING reservations that have not expired yet, oldest first."""
+        require_id(account_id)
+        try:
+            ids = await self.redis.smembers(keys.account_reservations(account_id))
+            raws = await self.redis.mget([keys.reservation(text(i)) for i in ids]) if ids else []
+        except REDIS_DOWN as exc:
+            raise Unavailable(f"Redis is unreachable: {exc}") from exc
+        now = self.scripts.clock() or int(time.time() * 1000)
+        found = [Reservation.from_json(json.loads(raw)) for raw in raws if raw is not None]
+        pending = [
+            r for r in found if r.status is ReservationStatus.PENDING and r.expires_at_ms > now
+        ]
+        return sorted(pending, key=lambda r: (r.created_at_ms, r.reservation_id))
+
+    async def expire_due(self, limit: int = 500, now_ms: int | None = None) -> ExpiryBatch:
+        """Expire up to `limit` reservations whose time has passed (at `now_ms` if given)."""
+        scripts = self.scripts
+        if now_ms is not None:
+            scripts = scripts.with_clock(lambda: now_ms)
+        answer = await scripts.run("expire_reservations", [str(limit)])
+        accounts = [AccountBalance.from_json(a) for a in as_list(answer.body["accounts"])]
+        for account in accounts:
+            self.changes.applied(account, "EXPIRE", 0)
+        expired = [str(i) for i in as_list(answer.body["expired"])]
+        return ExpiryBatch(expired, accounts, int(answer.body["remaining"]))
+
+    async def _resolve(
+        self, operation: str, args: list[str], idempotency_key: str
+    ) -> ReservationResult:
+        answer = await self.scripts.run(
+            operation, args, idempotency_key=require_idempotency_key(idempotency_key)
+        )
+        account = AccountBalance.from_json(answer.body["account"])
+        reservation = Reservation.from_json(answer.body["reservation"])
+        transaction = Transaction.from_json(answer.body["transaction"])
+        if answer.replayed:
+            self.changes.seen(account)
+        else:
+            self.changes.applied(account, transaction.source, transaction.amount)
+        return ReservationResult(account, reservation, answer.replayed)
+
+
+def _new_id() -> str:
+    return f"res_{uuid.uuid4().hex}"

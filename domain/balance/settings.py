@@ -1,0 +1,33 @@
+"""Settings of the balance service process and its worker."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from saga.settings import PlatformSettings
+
+
+class BalanceSettings(PlatformSettings):
+    """The platform's addresses plus the balance service's own knobs."""
+
+    balance_house_account_id: str = "house"
+    # Fail fast when Redis is down: writes answer 503 / UNAVAILABLE within about this long.
+    balance_redis_timeout_seconds: float = 1.0
+    balance_economy_sample_seconds: float = 15.0
+    balance_expiry_interval_seconds: int = 5
+    balance_verification_interval_seconds: int = 60
+
+
+def balance_redis(settings: BalanceSettings) -> aioredis.Redis:
+    """A Redis client that gives up quickly, so an outage becomes UNAVAILABLE, not a hang."""
+    # A blocking pool queues bursts for a free connection instead of failing them.
+    pool = aioredis.BlockingConnectionPool.from_url(
+        settings.resolved_redis_url,
+        max_connections=64,
+        timeout=settings.balance_redis_timeout_seconds,
+        socket_timeout=settings.balance_redis_timeout_seconds,
+        socket_connect_timeout=settings.balance_redis_timeout_seconds / 2,
+    )
+    return aioredis.Redis(connection_pool=pool, retry=Retry(NoBackoff(), 1))

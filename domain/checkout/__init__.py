@@ -1,0 +1,1 @@
+"""Checkout (the edge): priced orders, synchronous authorization, the ledger and its outbox."""

@@ -1,0 +1,226 @@
+"""The order ledger: what the edge accepted, each saga step, and the outbox, in PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from domain.checkout.models import LedgerStatus, StatusChange
+from domain.errors import NotFound
+from domain.orders.models import OrderLine
+from saga.db.connection import Connection
+
+ORDER_EVENTS_CHANNEL = "order_events"
+ORDER_ACCEPTED = "order.accepted"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One accepted (or declined) order as the edge recorded it."""
+
+    order_ledger_id: uuid.UUID
+    client_request_id: str
+    request_fingerprint: str
+    customer_id: str
+    status: LedgerStatus
+    total_cents: int
+    currency: str
+    payment_method: str
+    authorization_id: str | None
+    response_code: int
+    response_body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """What the edge writes for one request."""
+
+    order_ledger_id: uuid.UUID
+    client_request_id: str
+    request_fingerprint: str
+    customer_id: str
+    status: LedgerStatus
+    lines: list[OrderLine]
+    currency: str
+    payment_method: str
+    authorization_id: str | None
+    workflow_id: str | None
+    response_code: int
+    response_body: dict[str, Any]
+
+    @property
+    def total_cents(self) -> int:
+        """Sum of the lines."""
+        return sum(line.line_total_cents for line in self.lines)
+
+
+class LedgerRepository:
+    """Ledger, ledger items and outbox through one connection, in the caller's transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def by_client_request_id(self, client_request_id: str) -> LedgerEntry | None:
+        """The entry an Idempotency-Key produced, if any."""
+        row = await self._conn.fetchrow(
+            "SELECT order_ledger_id, client_request_id, request_fingerprint, customer_id, status, "
+            "total_cents, currency, payment_method, authorization_id, response_code, "
+            "response_body FROM order_ledger WHERE client_request_id = $1",
+            client_request_id,
+        )
+        if row is None:
+            return None
+        return LedgerEntry(
+            row["order_ledger_id"],
+            row["client_request_id"],
+            row["request_fingerprint"],
+            row["customer_id"],
+            LedgerStatus(row["status"]),
+            row["total_cents"],
+            row["currency"],
+            row["payment_method"],
+            row["authorization_id"],
+            row["response_code"],
+            json.loads(row["response_body"]),
+        )
+
+    async def insert(self, entry: NewEntry, outbox_payload: dict[str, Any] | None) -> None:
+        """Write entry, items and (for an accepted order) the outbox row, then NOTIFY.
+
+        The NOTIFY is transactional: the relay hears it only once the rows are committed.
+        """
+        first_step = {
+            "step": "authorize_payment",
+            "outcome": "completed" if entry.status == LedgerStatus.AUTHORIZED else "declined",
+            "status": entry.status.value,
+        }
+        await self._conn.execute(
+            "INSERT INTO order_ledger (order_ledger_id, client_request_id, request_fingerprint, "
+            "customer_id, status, total_cents, currency, payment_method, authorization_id, "
+            "workflow_id, response_code, response_body, steps) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, "
+            "jsonb_build_array($13::jsonb || jsonb_build_object('at', now())))",
+            entry.order_ledger_id,
+            entry.client_request_id,
+            entry.request_fingerprint,
+            entry.customer_id,
+            entry.status.value,
+            entry.total_cents,
+            entry.currency,
+            entry.payment_method,
+            entry.authorization_id,
+            entry.workflow_id,
+            entry.response_code,
+            json.dumps(entry.response_body),
+            json.dumps(first_step),
+        )
+        await self._conn.execute(
+            "INSERT INTO order_ledger_items (order_ledger_id, product_id, quantity, "
+            "unit_price_cents) SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[])",
+            entry.order_ledger_id,
+            [line.product_id for line in entry.lines],
+            [line.quantity for line in entry.lines],
+            [line.unit_price_cents for line in entry.lines],
+        )
+        if outbox_payload is not None:
+            await self._conn.execute(
+                "WITH queued AS (INSERT INTO outbox (aggregate_id, event_type, payload) "
+                "VALUES ($1, $2, $3::jsonb) RETURNING id) "
+                "SELECT pg_notify($4, id::text) FROM queued",
+                entry.order_ledger_id,
+                ORDER_ACCEPTED,
+                json.dumps(outbox_payload),
+                ORDER_EVENTS_CHANNEL,
+            )
+
+    async def advance(
+        self,
+        order_ledger_id: uuid.UUID,
+        step: str,
+        outcome: str,
+        *,
+        status: LedgerStatus | None = None,
+        detail: str | None = None,
+        order_id: uuid.UUID | None = None,
+        failure_reason: str | None = None,
+    ) -> StatusChange | None:
+        """Append a step (and move the status); None when this step was already recorded.
+
+        A step is recorded once, so an activity retried after its commit changes nothing.
+        """
+        step_json = json.dumps({"step": step, "outcome": outcome})
+        row = await self._conn.fetchrow(
+            "UPDATE order_ledger SET status = COALESCE($2, status), "
+            "steps = steps || jsonb_build_array($3::jsonb || jsonb_build_object("
+            "  'status', COALESCE($2, status), 'detail', $4::text, 'at', now())), "
+            "order_id = COALESCE($5, order_id), failure_reason = COALESCE($6, failure_reason), "
+            "next_retry_at = NULL, updated_at = now() "
+            "WHERE order_ledger_id = $1 AND NOT steps @> jsonb_build_array($3::jsonb) "
+            "RETURNING customer_id, status, failure_reason, updated_at",
+            order_ledger_id,
+            None if status is None else status.value,
+            step_json,
+            detail,
+            order_id,
+            failure_reason,
+        )
+        if row is None:
+            if not await self._conn.fetchval(
+                "SELECT 1 FROM order_ledger WHERE order_ledger_id = $1", order_ledger_id
+            ):
+                raise NotFound(f"ledger entry {order_ledger_id} does not exist")
+            return None
+        return _change(order_ledger_id, row)
+
+    async def note_retry(
+        self, order_ledger_id: uuid.UUID, step: str, attempt: int, next_retry_at: datetime | None
+    ) -> None:
+        """Count a transient failure of `step` and when its next attempt is due."""
+        await self._conn.execute(
+            "UPDATE order_ledger SET retry_count = retry_count + 1, next_retry_at = $2, "
+            "steps = steps || jsonb_build_array(jsonb_build_object('step', $3::text, "
+            "  'outcome', 'retrying', 'attempt', $4::int, 'status', status, 'at', now())), "
+            "updated_at = now() WHERE order_ledger_id = $1",
+            order_ledger_id,
+            next_retry_at,
+            step,
+            attempt,
+        )
+
+    async def view(self, order_ledger_id: uuid.UUID) -> dict[str, Any]:
+        """Everything GET /orders/{order_ledger_id} shows."""
+        row = await self._conn.fetchrow(
+            "SELECT order_ledger_id, customer_id, status, total_cents, currency, payment_method, "
+            "authorization_id, workflow_id, order_id, failure_reason, retry_count, next_retry_at, "
+            "steps, created_at, updated_at FROM order_ledger WHERE order_ledger_id = $1",
+            order_ledger_id,
+        )
+        if row is None:
+            raise NotFound(f"order {order_ledger_id} does not exist")
+        items = await self._conn.fetch(
+            "SELECT product_id, quantity, unit_price_cents FROM order_ledger_items "
+            "WHERE order_ledger_id = $1 ORDER BY product_id",
+            order_ledger_id,
+        )
+        view = dict(row)
+        view["steps"] = json.loads(row["steps"])
+        view["items"] = [
+            {**dict(item), "line_total_cents": item["quantity"] * item["unit_price_cents"]}
+            for item in items
+        ]
+        return view
+
+
+def _change(order_ledger_id: uuid.UUID, row: asyncpg.Record) -> StatusChange:
+    return StatusChange(
+        str(order_ledger_id),
+        row["customer_id"],
+        row["status"],
+        row["failure_reason"],
+        row["updated_at"],
+    )

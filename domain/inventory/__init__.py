@@ -1,0 +1,1 @@
+"""Inventory: the catalog with prices, stock, and reservations taken for orders."""

@@ -1,0 +1,1 @@
+"""Orders: order records and their lifecycle, created from the edge's ledger entries."""

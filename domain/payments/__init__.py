@@ -1,0 +1,1 @@
+"""Payments: a mock payment service provider (authorize, capture, void) kept in PostgreSQL."""

@@ -1,0 +1,1 @@
+"""Real-time delivery to players: channels, subscriptions, pub/sub fan-out, chat, presence."""

@@ -1,0 +1,106 @@
+"""The game service as the gateway sees it: table actions and chat mutes, over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from domain.errors import DomainError, ErrorCode, Unavailable
+
+
+def _upstream_error(response: httpx.Response) -> DomainError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    raw_code = body.get("code") if isinstance(body, dict) else None
+    code = (
+        ErrorCode(raw_code)
+        if isinstance(raw_code, str) and raw_code in ErrorCode.__members__
+        else None
+    )
+    if code is None:
+        code = ErrorCode.UPSTREAM_FAILED if response.status_code >= 500 else ErrorCode.INVALID_STATE
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return DomainError(str(detail or f"game service answered {response.status_code}"), code=code)
+
+
+class GameClient:
+    """Calls GAME_URL; without it, actions fail clearly and nobody is muted."""
+
+    def __init__(self, http: httpx.AsyncClient, base_url: str | None) -> None:
+        self._http = http
+        self._base = base_url.rstrip("/") if base_url else None
+
+    @property
+    def configured(self) -> bool:
+        """True when GAME_URL is set."""
+        return self._base is not None
+
+    async def _call(
+        self, method: str, path: str, headers: Mapping[str, str], **kwargs: Any
+    ) -> httpx.Response:
+        if self._base is None:
+            raise Unavailable("the game service is not configured (set GAME_URL)")
+        try:
+            return await self._http.request(
+                method, self._base + path, headers=dict(headers), **kwargs
+            )
+        except httpx.TimeoutException:
+            raise DomainError(
+                "the game service timed out", code=ErrorCode.UPSTREAM_TIMEOUT
+            ) from None
+        except httpx.HTTPError as exc:
+            raise DomainError(
+                f"the game service is unreachable: {type(exc).__name__}",
+                code=ErrorCode.UPSTREAM_FAILED,
+            ) from None
+
+    async def send_action(
+        self, table_id: str, user_id: str, action: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """POST the action to /tables/{id}/actions; the game service's answer, as JSON."""
+        response = await self._call(
+            "POST",
+            f"/tables/{quote(table_id, safe='')}/actions",
+            headers,
+            json={"user_id": user_id, **action},
+        )
+        if response.status_code >= 400:
+            raise _upstream_error(response)
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        return body if isinstance(body, dict) else {"result": body}
+
+    async def is_muted(self, user_id: str, channel: str) -> bool:
+        """GET /players/{id}/mute?channel=...; a 404 means the player is not muted."""
+        response = await self._call(
+            "GET",
+            f"/players/{quote(user_id, safe='')}/mute",
+            {},
+            params={"channel": channel},
+        )
+        if response.status_code == 404:
+            return False
+        if response.status_code >= 400:
+            raise _upstream_error(response)
+        body = response.json()
+        return bool(body.get("muted")) if isinstance(body, dict) else False
+
+
+class GameMuteChecker:
+    """MuteChecker backed by the game service; nobody is muted when it is not configured."""
+
+    def __init__(self, game: GameClient) -> None:
+        self._game = game
+
+    async def is_muted(self, user_id: str, channel: str) -> bool:
+        """Ask the game service."""
+        if not self._game.configured:
+            return False
+        return await self._game.is_muted(user_id, channel)

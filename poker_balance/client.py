@@ -1,0 +1,105 @@
+"""A thin typed gRPC client of balance.v1.BalanceService with retries that reuse the key."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+from grpc import aio
+
+from protos.balance.v1 import balance_pb2 as pb
+from protos.balance.v1 import balance_pb2_grpc as pb_grpc
+
+T = TypeVar("T")
+_RETRY_DELAYS = (0.1, 0.3)
+
+
+def idempotency_key(operation: str, table_id: str, user_id: str, timestamp_ms: int) -> str:
+    """`{operation}:{tableId}:{userId}:{timestamp}`, the seed's key format."""
+    return f"{operation}:{table_id}:{user_id}:{timestamp_ms}"
+
+
+class BalanceCallError(Exception):
+    """The balance service said no (or could not be reached); `code` is its `error-code`."""
+
+    def __init__(self, status: grpc.StatusCode, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+    @property
+    def unreachable(self) -> bool:
+        """True when the service or its Redis could not be reached: the outcome is unknown."""
+        return self.status in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+    @classmethod
+    def from_rpc(cls, error: aio.AioRpcError) -> BalanceCallError:
+        """From a failed call, reading the trailing metadata `error-code`."""
+        code = ""
+        metadata: Any = error.trailing_metadata() or ()
+        for key, value in metadata:
+            if key == "error-code":
+                code = value.decode() if isinstance(value, bytes) else str(value)
+        status = error.code()
+        return cls(status, code or status.name, error.details() or "")
+
+
+class BalanceClient:
+    """One channel to the balance service, authenticated with a service token."""
+
+    def __init__(self, address: str, token: str, *, timeout_seconds: float = 2.0) -> None:
+        self.address = address
+        self._metadata = (("authorization", f"Bearer {token}"),)
+        self._timeout = timeout_seconds
+        self._channel = aio.insecure_channel(address)
+        self.stub = pb_grpc.BalanceServiceStub(self._channel)
+
+    async def close(self) -> None:
+        """Close the channel."""
+        await self._channel.close(grace=None)
+
+    async def __aenter__(self) -> BalanceClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def call(self, method: Callable[..., Awaitable[T]], request: Any) -> T:
+        """Call `method`; an unreachable service is retried twice with the same request (and
+        so the same idempotency key), which can never apply a change twice."""
+        for attempt in range(len(_RETRY_DELAYS) + 1):
+            try:
+                return await method(request, metadata=self._metadata, timeout=self._timeout)
+            except aio.AioRpcError as exc:
+                error = BalanceCallError.from_rpc(exc)
+                if not error.unreachable or attempt == len(_RETRY_DELAYS):
+                    raise error from None
+                await asyncio.sleep(_RETRY_DELAYS[attempt])
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    async def reserve(self, request: pb.ReserveRequest) -> pb.ReservationResponse:
+        """Reserve."""
+        return await self.call(self.stub.Reserve, request)
+
+    async def commit(self, request: pb.CommitReservationRequest) -> pb.ReservationResponse:
+        """CommitReservation."""
+        return await self.call(self.stub.CommitReservation, request)
+
+    async def release(self, request: pb.ReleaseReservationRequest) -> pb.ReservationResponse:
+        """ReleaseReservation."""
+        return await self.call(self.stub.ReleaseReservation, request)
+
+    async def credit(self, request: pb.CreditRequest) -> pb.MutationResponse:
+        """Credit."""
+        return await self.call(self.stub.Credit, request)
+
+    async def debit(self, request: pb.DebitRequest) -> pb.MutationResponse:
+        """Debit."""
+        return await self.call(self.stub.Debit, request)
+
+    async def get_balance(self, account_id: str) -> pb.AccountResponse:
+        """GetBalance."""
+        return await self.call(self.stub.GetBalance, pb.GetBalanceRequest(account_id=account_id))

@@ -1,0 +1,61 @@
+"""Helpers shared by the balance tests: a controllable clock and a book over the test Redis."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+
+from domain.balance.book import BalanceBook
+
+START_MS = 1_700_000_000_000
+
+
+@dataclass
+class FakeClock:
+    """The scripts' clock, moved by the test."""
+
+    now_ms: int = START_MS
+
+    def __call__(self) -> int | None:
+        return self.now_ms
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.now_ms += int(seconds * 1000)
+
+
+@dataclass
+class Keys:
+    """Fresh idempotency keys."""
+
+    prefix: str = "k"
+    _counter: itertools.count[int] = field(default_factory=itertools.count)
+
+    def __call__(self) -> str:
+        return f"{self.prefix}-{next(self._counter)}"
+
+
+def make_book(redis: aioredis.Redis, clock: FakeClock | None = None) -> BalanceBook:
+    """A book over the test's Redis, on `clock` if given, else on Redis TIME."""
+    if clock is None:
+        return BalanceBook.build(redis)
+    return BalanceBook.build(redis, clock=clock)
+
+
+SECRET = "balance-tests-secret-that-is-long-enough-for-hs256"
+
+
+def service_token() -> str:
+    """A token of an internal caller, which may act on any account."""
+    from saga.tokens import TokenKind, issue_token
+
+    return issue_token(SECRET, "poker", kind=TokenKind.SERVICE)
+
+
+def user_token(user_id: str) -> str:
+    """A player's token, which may act only on the player's own account."""
+    from saga.tokens import issue_token
+
+    return issue_token(SECRET, user_id)

@@ -1,0 +1,59 @@
+"""The order-saga fronts for HTTP tests: each with its real lifespan, served over ASGI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+
+from apis import edge, inventory, orders, payments
+from domain.payments.client import PaymentsClient
+from domain.payments.settings import PaymentsSettings
+from tests.conftest import SessionStack
+from tests.order_saga_support import seed_catalog
+
+
+@asynccontextmanager
+async def serving(app: FastAPI, base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """Run `app`'s lifespan and give a client that talks to it in-process."""
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client,
+    ):
+        yield client
+
+
+def payments_front(stack: SessionStack) -> FastAPI:
+    """The mock PSP front on the session's stack."""
+    settings = PaymentsSettings(
+        database_url=stack.database_url,
+        redis_url=stack.redis_url,
+        temporal_address=stack.temporal_address,
+    )
+    return payments.create_app(settings)
+
+
+def inventory_front(stack: SessionStack) -> FastAPI:
+    """The inventory front on the session's stack."""
+    return inventory.create_app(stack.settings())
+
+
+def orders_front(stack: SessionStack) -> FastAPI:
+    """The orders front on the session's stack."""
+    return orders.create_app(stack.settings())
+
+
+@asynccontextmanager
+async def edge_with_payments(
+    stack: SessionStack, db: asyncpg.Pool
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The edge with the test catalog, authorizing through the payments front."""
+    await seed_catalog(db)
+    async with serving(payments_front(stack), "http://payments") as psp:
+        app = edge.create_app(stack.settings())
+        app.dependency_overrides[edge.payments] = lambda: PaymentsClient(psp, "http://payments")
+        async with serving(app, "http://edge") as client:
+            yield client

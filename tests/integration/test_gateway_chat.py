@@ -1,0 +1,223 @@
+"""Chat, presence and table handlers over real sockets, with a stand-in game service."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from domain.realtime.chat import ChatStore
+from domain.realtime.tables import TableEventLog
+from tests.conftest import SessionStack
+from tests.integration.gateway_support import (
+    GameStandIn,
+    RunningServer,
+    game_app,
+    gateway_settings,
+    running_app,
+    running_gateway,
+    service_token,
+    ws_client,
+)
+
+
+@pytest.fixture
+async def game() -> AsyncIterator[tuple[GameStandIn, RunningServer]]:
+    """The stand-in game service."""
+    state = GameStandIn()
+    async with running_app(game_app(state)) as server:
+        yield state, server
+
+
+@pytest.fixture
+async def pair(
+    stack: SessionStack, redis: aioredis.Redis, game: tuple[GameStandIn, RunningServer]
+) -> AsyncIterator[tuple[RunningServer, RunningServer]]:
+    """Two gateway instances that know the game service."""
+    _, server = game
+    async with (
+        running_gateway(gateway_settings(stack.redis_url, game_url=server.url)) as a,
+        running_gateway(gateway_settings(stack.redis_url, game_url=server.url)) as b,
+    ):
+        yield a, b
+
+
+async def test_chat_is_validated_broadcast_stored_and_mute_checked(
+    pair: tuple[RunningServer, RunningServer],
+    game: tuple[GameStandIn, RunningServer],
+    redis: aioredis.Redis,
+) -> None:
+    a, b = pair
+    state, _ = game
+    state.muted.add("troll")
+    async with (
+        ws_client(a, "ann") as ann,
+        ws_client(b, "ben") as ben,
+        ws_client(a, "troll") as troll,
+    ):
+        await ben.request({"type": "subscribe", "channel": "table:7"})
+        sent = await ann.request({"type": "chat.send", "channel": "table:7", "text": "  hi all "})
+        assert sent["type"] == "chat.sent"
+        assert sent["text"] == "hi all"
+        event = await ben.recv_until(lambda f: f["type"] == "event")
+        assert event["channel"] == "table:7"
+        assert event["data"]["kind"] == "chat.message"
+        assert (event["data"]["user_id"], event["data"]["text"]) == ("ann", "hi all")
+
+        muted = await troll.request({"type": "chat.send", "channel": "table:7", "text": "spam"})
+        assert muted["type"] == "error"
+        assert muted["code"] == "MUTED"
+        for text, why in [("", "empty"), ("x" * 501, "longer"), ("a\u202eb", "invisible")]:
+            bad = await ann.request({"type": "chat.send", "channel": "table:7", "text": text})
+            assert bad["code"] == "VALIDATION_FAILED"
+            assert why in bad["message"]
+        private = await ann.request({"type": "chat.send", "channel": "user:ann", "text": "x"})
+        assert private["code"] == "VALIDATION_FAILED"
+
+        for i in range(3):
+            await ann.request({"type": "chat.send", "channel": "table:7", "text": f"m{i}"})
+        history = await ben.request({"type": "chat.history", "channel": "table:7", "limit": 3})
+        assert [m["text"] for m in history["messages"]] == ["m2", "m1", "m0"]
+        older = await ben.request(
+            {
+                "type": "chat.history",
+                "channel": "table:7",
+                "before": history["messages"][-1]["id"],
+            }
+        )
+        assert [m["text"] for m in older["messages"]] == ["hi all"]
+    assert 0 < await redis.ttl("chat:table:7") <= 86_400
+
+
+async def test_chat_retention_drops_old_messages(redis: aioredis.Redis) -> None:
+    store = ChatStore(redis, retention_seconds=1)
+    await store.save("lobby", "u1", "old")
+    await asyncio.sleep(1.1)
+    await store.save("lobby", "u1", "new")
+    assert [m.text for m in await store.history("lobby", 10)] == ["new"]
+    await store.trim("lobby")
+    assert await redis.xlen("chat:lobby") == 1
+
+
+async def test_presence_follows_every_connection_of_a_user_across_instances(
+    pair: tuple[RunningServer, RunningServer],
+) -> None:
+    a, b = pair
+    async with ws_client(a, "watcher") as watcher:
+        await watcher.request({"type": "subscribe", "channel": "presence:pat"})
+
+        async def next_status() -> str:
+            frame = await watcher.recv_until(lambda f: f["type"] == "event")
+            assert frame["channel"] == "presence:pat"
+            return str(frame["data"]["status"])
+
+        async with ws_client(a, "pat") as phone:
+            assert await next_status() == "online"
+            async with ws_client(b, "pat") as laptop:
+                reply = await phone.request({"type": "presence.set", "status": "away"})
+                assert reply["status"] == "online"  # the laptop is still online
+                reply = await laptop.request({"type": "presence.set", "status": "away"})
+                assert reply["status"] == "away"
+                assert await next_status() == "away"
+            # the laptop left; the phone is still connected (away)
+            await phone.request({"type": "presence.set", "status": "online"})
+            assert await next_status() == "online"
+        assert await next_status() == "offline"
+
+
+async def test_table_actions_go_to_the_game_service_and_resync_recovers_events(
+    pair: tuple[RunningServer, RunningServer],
+    game: tuple[GameStandIn, RunningServer],
+    redis: aioredis.Redis,
+) -> None:
+    a, b = pair
+    state, _ = game
+    log = TableEventLog(redis, max_length=1000)
+    async with ws_client(a, "quinn") as quinn:
+        sub = await quinn.request({"type": "subscribe", "channel": "table:t1"})
+        assert sub["last_event_id"] is None
+        first = await log.publish("t1", {"kind": "table.dealt", "hand": 1})
+        event = await quinn.recv_until(lambda f: f["type"] == "event")
+        assert event["data"] == {"event_id": first, "kind": "table.dealt", "hand": 1}
+
+        result = await quinn.request(
+            {"type": "table.action", "table_id": "t1", "action": "raise", "amount": 50}
+        )
+        assert result["type"] == "table.action.result"
+        assert result["result"] == {"accepted": True, "table_id": "t1"}
+        assert state.actions[-1] == {
+            "table_id": "t1",
+            "user_id": "quinn",
+            "action": "raise",
+            "amount": 50,
+            "params": {},
+        }
+        assert state.headers[-1]["authorization"].startswith("Bearer ")
+        assert state.headers[-1]["traceparent"].startswith("00-")
+        refused = await quinn.request({"type": "table.action", "table_id": "t1", "action": "cheat"})
+        assert (refused["type"], refused["code"]) == ("error", "INVALID_STATE")
+
+    # Events published over HTTP by a backend while the player was away.
+    async with httpx.AsyncClient(base_url=b.url) as http:
+        auth = {"authorization": f"Bearer {service_token()}"}
+        ids = []
+        for hand in (2, 3):
+            response = await http.post(
+                "/events",
+                json={"channel": "table:t1", "data": {"kind": "table.dealt", "hand": hand}},
+                headers=auth,
+            )
+            assert response.status_code == 202
+            ids.append(response.json()["event_id"])
+        player = await ws_client_token_post(http)
+        assert player == 403
+
+    async with ws_client(b, "quinn") as quinn:
+        resync = await quinn.request(
+            {"type": "table.resync", "table_id": "t1", "last_event_id": first}
+        )
+        assert resync["full_resync_required"] is False
+        assert [e["event_id"] for e in resync["events"]] == ids
+        assert [e["hand"] for e in resync["events"]] == [2, 3]
+        fresh = await quinn.request({"type": "table.resync", "table_id": "t1"})
+        assert fresh["full_resync_required"] is True
+
+
+async def ws_client_token_post(http: httpx.AsyncClient) -> int:
+    """A player token may not publish events."""
+    from tests.integration.gateway_support import user_token
+
+    response = await http.post(
+        "/events",
+        json={"channel": "lobby", "data": {"kind": "fake"}},
+        headers={"authorization": f"Bearer {user_token('quinn')}"},
+    )
+    return response.status_code
+
+
+async def test_resync_says_full_resync_when_events_were_trimmed(redis: aioredis.Redis) -> None:
+    log = TableEventLog(redis, max_length=1)
+    first = await log.publish("t2", {"n": 0})
+    for n in range(1, 300):
+        await redis.xadd("tables:t2:events", {"data": json.dumps({"n": n})}, maxlen=100)
+    resync = await log.since("t2", first)
+    assert resync.full_resync_required
+    assert "trimmed" in resync.reason
+
+
+async def test_table_action_without_a_game_service_is_a_clear_error(
+    stack: SessionStack, redis: aioredis.Redis
+) -> None:
+    async with (
+        running_gateway(gateway_settings(stack.redis_url)) as gateway,
+        ws_client(gateway, "rosa") as rosa,
+    ):
+        reply = await rosa.request({"type": "table.action", "table_id": "t1", "action": "fold"})
+        assert reply["code"] == "UNAVAILABLE"
+        assert "GAME_URL" in reply["message"]
+        chat = await rosa.request({"type": "chat.send", "channel": "lobby", "text": "no mutes"})
+        assert chat["type"] == "chat.sent"

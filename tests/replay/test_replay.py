@@ -1,0 +1,28 @@
+"""Every recorded history under tests/replay/ replays against today's workflow code.
+
+A change that breaks determinism for runs already in flight fails here. Record new
+histories with `saga replay --export` (from a running platform) or, for the order saga,
+`SAGA_RECORD_HISTORIES=1 pytest tests/workflows/test_order_saga.py`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from saga.replay import REPLAY_DIR, history_files, replay_file
+from saga.workers import all_workflows
+
+HISTORIES = history_files(REPLAY_DIR)
+
+
+def test_histories_are_checked_in() -> None:
+    assert HISTORIES, f"no recorded histories under {REPLAY_DIR}"
+    assert any(path.parent.name == "order_saga" for path in HISTORIES)
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+async def test_history_replays(path: Path) -> None:
+    outcome = await replay_file(path, all_workflows())
+    assert outcome.error is None, outcome.error

@@ -1,0 +1,50 @@
+"""Sliding-window rate limits on a real Valkey."""
+
+from __future__ import annotations
+
+import asyncio
+
+import redis.asyncio as aioredis
+
+from domain.realtime.ratelimit import RateLimit, SlidingWindowLimiter
+
+
+async def test_hits_up_to_the_limit_pass_and_the_rest_wait(redis: aioredis.Redis) -> None:
+    limiter = SlidingWindowLimiter(redis)
+    rule = RateLimit(limit=3, window_seconds=10)
+    decisions = [await limiter.hit("user:a", rule) for _ in range(5)]
+    assert [d.allowed for d in decisions] == [True, True, True, False, False]
+    assert [d.remaining for d in decisions[:3]] == [2, 1, 0]
+    assert 9 < decisions[-1].retry_after_seconds <= 10
+    assert await limiter.count("user:a", rule) == 3  # refused hits are not counted
+    assert (await limiter.hit("user:b", rule)).allowed  # keys are independent
+
+
+async def test_the_window_slides(redis: aioredis.Redis) -> None:
+    limiter = SlidingWindowLimiter(redis)
+    rule = RateLimit(limit=2, window_seconds=0.4)
+    assert (await limiter.hit("k", rule)).allowed
+    await asyncio.sleep(0.25)
+    assert (await limiter.hit("k", rule)).allowed
+    assert not (await limiter.hit("k", rule)).allowed
+    await asyncio.sleep(0.2)  # the first hit left the window, the second has not
+    assert (await limiter.hit("k", rule)).allowed
+    assert not (await limiter.hit("k", rule)).allowed
+
+
+async def test_reset_forgets_every_hit(redis: aioredis.Redis) -> None:
+    limiter = SlidingWindowLimiter(redis)
+    rule = RateLimit(limit=1, window_seconds=60)
+    assert (await limiter.hit("k", rule)).allowed
+    assert not (await limiter.hit("k", rule)).allowed
+    await limiter.reset("k")
+    assert await limiter.count("k", rule) == 0
+    assert (await limiter.hit("k", rule)).allowed
+    assert 0 < await redis.pttl("rl:k") <= 60_000
+
+
+async def test_concurrent_hits_never_exceed_the_limit(redis: aioredis.Redis) -> None:
+    limiter = SlidingWindowLimiter(redis)
+    rule = RateLimit(limit=10, window_seconds=60)
+    decisions = await asyncio.gather(*(limiter.hit("burst", rule) for _ in range(50)))
+    assert sum(d.allowed for d in decisions) == 10

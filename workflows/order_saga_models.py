@@ -1,0 +1,127 @@
+"""Inputs, outputs and state of the order saga and its activities (one dataclass each)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ORDER_SAGA_TASK_QUEUE = "order-saga"
+ORDERS_TASK_QUEUE = "orders"
+INVENTORY_TASK_QUEUE = "inventory"
+PAYMENTS_TASK_QUEUE = "payments"
+
+
+@dataclass
+class SagaLine:
+    """One priced line of the order."""
+
+    product_id: str
+    quantity: int
+    unit_price_cents: int
+
+
+@dataclass
+class SagaOptions:
+    """Where the activities run and how they retry; the defaults are production's."""
+
+    orders_task_queue: str = ORDERS_TASK_QUEUE
+    inventory_task_queue: str = INVENTORY_TASK_QUEUE
+    payments_task_queue: str = PAYMENTS_TASK_QUEUE
+    # The seed's backoff: 1 s, then x4 (4 s, 16 s, 64 s), five attempts in all.
+    retry_initial_interval_ms: int = 1000
+    retry_backoff_coefficient: float = 4.0
+    retry_maximum_attempts: int = 5
+    activity_timeout_seconds: float = 30.0
+
+
+@dataclass
+class OrderSagaInput:
+    """The outbox payload: everything the edge accepted."""
+
+    order_ledger_id: str
+    customer_id: str
+    items: list[SagaLine]
+    total_cents: int
+    currency: str
+    authorization_id: str
+    options: SagaOptions = field(default_factory=SagaOptions)
+
+    @staticmethod
+    def from_outbox(payload: dict[str, Any], options: SagaOptions | None = None) -> OrderSagaInput:
+        """Build the input from the JSON the edge wrote to the outbox."""
+        return OrderSagaInput(
+            order_ledger_id=payload["order_ledger_id"],
+            customer_id=payload["customer_id"],
+            items=[SagaLine(**item) for item in payload["items"]],
+            total_cents=payload["total_cents"],
+            currency=payload["currency"],
+            authorization_id=payload["authorization_id"],
+            options=options or SagaOptions(),
+        )
+
+
+@dataclass
+class SagaState:
+    """What the `state` query answers: where the saga is and what it has done."""
+
+    status: str
+    order_id: str | None = None
+    completed_steps: list[str] = field(default_factory=list)
+    compensations_run: list[str] = field(default_factory=list)
+    failure_reason: str | None = None
+
+
+@dataclass
+class SagaResult:
+    """How the saga ended."""
+
+    order_ledger_id: str
+    status: str
+    order_id: str | None
+    failure_reason: str | None
+
+
+@dataclass
+class CreateOrderInput:
+    """Create the order of a ledger entry."""
+
+    order_ledger_id: str
+    customer_id: str
+    items: list[SagaLine]
+    currency: str
+
+
+@dataclass
+class OrderStepInput:
+    """Confirm or cancel the order of a ledger entry."""
+
+    order_ledger_id: str
+    order_id: str
+
+
+@dataclass
+class InventoryInput:
+    """Reserve (or release) the stock of an order."""
+
+    order_ledger_id: str
+    order_id: str
+    items: list[SagaLine]
+
+
+@dataclass
+class PaymentInput:
+    """Capture or void the edge's authorization."""
+
+    order_ledger_id: str
+    authorization_id: str
+
+
+@dataclass
+class LedgerStatusInput:
+    """Move the ledger to COMPENSATING or FAILED, recording the step that caused it."""
+
+    order_ledger_id: str
+    status: str
+    step: str
+    outcome: str
+    failure_reason: str | None = None
