@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from saga.cli.groups import api_group
+from saga.cli.output import make_console
 from saga.settings import PlatformSettings
 
-console = Console()
+console = make_console()
 
 
 def _serve(front: str, settings: PlatformSettings) -> None:

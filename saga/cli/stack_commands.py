@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections.abc import Coroutine
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from saga.cli.output import make_console
 from saga.db.migrate import MigrationError, migrate
 from saga.settings import PlatformSettings, SettingsError
 from saga.stack.probes import probe_http, probe_postgres, probe_redis, probe_temporal
 from saga.supervisor import STATE_FILE, Supervisor
 
-# Piped output (logs, CI) gets a wide table instead of rich's 80-column default.
-console = Console(width=None if sys.stdout.isatty() else 160)
+console = make_console()
 
 
 def _fail(message: str) -> typer.Exit:
