@@ -30,12 +30,17 @@ def _our_services() -> dict[str, dict[str, Any]]:
     }
 
 
-def _settings_classes() -> list[type[BaseSettings]]:
+def import_all_modules() -> None:
+    """Import every module of the platform, so every settings class and metric is defined."""
     for package in ("saga", "domain", "apis", "workflows", "activities"):
         module = importlib.import_module(package)
         for info in pkgutil.walk_packages(module.__path__, f"{package}."):
             if not info.name.endswith("__main__"):
                 importlib.import_module(info.name)
+
+
+def _settings_classes() -> list[type[BaseSettings]]:
+    import_all_modules()
     found: list[type[BaseSettings]] = []
     pending: list[type[BaseSettings]] = [PlatformSettings]
     while pending:
