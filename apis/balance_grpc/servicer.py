@@ -21,7 +21,7 @@ from apis.balance_grpc.convert import (
 )
 from domain.balance.book import BalanceBook
 from domain.balance.pots import SidePot
-from domain.balance.types import ReservationResult
+from domain.balance.types import Mutation, ReservationResult
 from domain.errors import DomainError, ErrorCode
 from protos.balance.v1 import balance_pb2 as pb
 from protos.balance.v1 import balance_pb2_grpc as pb_grpc
@@ -117,11 +117,7 @@ class BalanceServicer(pb_grpc.BalanceServiceServicer):
                 expected_version=_version(request),
                 reference=request.reference,
             )
-            return pb.MutationResponse(
-                **figures(result.account),
-                transaction=transaction_message(result.transaction),
-                replayed=result.replayed,
-            )
+            return _mutation_response(result)
 
         return await self._run("Credit", context, work)
 
@@ -136,11 +132,7 @@ class BalanceServicer(pb_grpc.BalanceServiceServicer):
                 expected_version=_version(request),
                 reference=request.reference,
             )
-            return pb.MutationResponse(
-                **figures(result.account),
-                transaction=transaction_message(result.transaction),
-                replayed=result.replayed,
-            )
+            return _mutation_response(result)
 
         return await self._run("Debit", context, work)
 
@@ -294,3 +286,12 @@ class BalanceServicer(pb_grpc.BalanceServiceServicer):
             return resolution_message(result)
 
         return await self._run("CancelPot", context, work)
+
+
+def _mutation_response(result: Mutation) -> pb.MutationResponse:
+    """The answer to a credit or debit: resulting balances and the transaction."""
+    return pb.MutationResponse(
+        **figures(result.account),
+        transaction=transaction_message(result.transaction),
+        replayed=result.replayed,
+    )

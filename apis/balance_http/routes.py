@@ -17,7 +17,7 @@ from apis.balance_http.schemas import (
     transaction_json,
 )
 from domain.balance.book import BalanceBook
-from domain.balance.types import ReservationResult
+from domain.balance.types import Mutation, ReservationResult
 
 router = APIRouter(prefix="/api")
 
@@ -67,12 +67,7 @@ async def deposit(
         expected_version=body.expected_version,
         reference=body.reference,
     )
-    request.state.replayed = result.replayed
-    return {
-        **account_json(result.account),
-        "transaction": transaction_json(result.transaction),
-        "replayed": result.replayed,
-    }
+    return _mutation_json(result, request)
 
 
 @router.post("/accounts/{account_id}/withdraw", summary="Debit chips (Idempotency-Key required)")
@@ -87,12 +82,7 @@ async def withdraw(
         expected_version=body.expected_version,
         reference=body.reference,
     )
-    request.state.replayed = result.replayed
-    return {
-        **account_json(result.account),
-        "transaction": transaction_json(result.transaction),
-        "replayed": result.replayed,
-    }
+    return _mutation_json(result, request)
 
 
 @router.get("/accounts/{account_id}/transactions", summary="Newest transactions first")
@@ -179,5 +169,15 @@ def _reservation_answer(result: ReservationResult, request: Request) -> dict[str
     return {
         **account_json(result.account),
         "reservation": reservation_json(result.reservation),
+        "replayed": result.replayed,
+    }
+
+
+def _mutation_json(result: Mutation, request: Request) -> dict[str, Any]:
+    """The answer to a deposit or withdrawal; tells the idempotency middleware if replayed."""
+    request.state.replayed = result.replayed
+    return {
+        **account_json(result.account),
+        "transaction": transaction_json(result.transaction),
         "replayed": result.replayed,
     }
