@@ -1,9 +1,10 @@
 """Orders from HTTP submission to CONFIRMED, against the engine floor on the same server.
 
 Starts a real `saga up` (embedded stack, every worker and front) on free ports in a temporary
-SAGA_HOME. The floor is a workflow with the same number and kind of activities (four regular
-activities on the `orders`, `inventory`, `payments` queues) that do nothing, run by a worker
-in this process against the same Temporal server, at the same concurrency.
+SAGA_HOME. The floor is the same workflow shape (bench/noop_saga.py: the same start search
+attributes, four regular activities on the `orders`, `inventory`, `payments` queues, the same
+upserts) with activities that do nothing, run by a worker in this process against the same
+Temporal server, at the same concurrency.
 
     .venv/bin/python -m bench.order_saga [--orders 100] [--concurrency 20] [--rounds 3]
 """
@@ -30,7 +31,7 @@ import redis.asyncio as aioredis
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench.noop_saga import NoopSagaWorkflow, noop
+from bench.noop_saga import NoopSagaWorkflow, noop, start_attributes
 from saga.settings import PlatformSettings
 from saga.stack.process import free_port
 
@@ -170,7 +171,11 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
 
         async def floor(i: int) -> None:
             await client.execute_workflow(
-                NoopSagaWorkflow.run, prefix, id=f"{prefix}-{uuid.uuid4()}", task_queue=floor_queue
+                NoopSagaWorkflow.run,
+                args=[prefix, f"bench-{i % 10}", 100],
+                id=f"{prefix}-{uuid.uuid4()}",
+                task_queue=floor_queue,
+                search_attributes=start_attributes(f"bench-{i % 10}", 100),
             )
 
         async with workers[0], workers[1], workers[2], workers[3]:
