@@ -22,17 +22,21 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import redis.asyncio as aioredis
+from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from apis.auth import service_headers
+from bench.cpu import tree_cpu
 from bench.noop_saga import NoopSagaWorkflow, noop, start_attributes
-from saga.settings import PlatformSettings
+from saga.settings import DEV_JWT_SECRET, PlatformSettings
 from saga.stack.process import free_port
 
 
@@ -43,12 +47,14 @@ class Round:
     throughput: float
     p50_ms: float
     p99_ms: float
+    cpu: Counter[str] = field(default_factory=Counter)
 
 
 async def measure(one: Callable[[int], Awaitable[None]], count: int, concurrency: int) -> Round:
     """Run `one(i)` for i < count, `concurrency` at a time; per-call latency and overall rate."""
     latencies: list[float] = []
     gate = asyncio.Semaphore(concurrency)
+    cpu_before = tree_cpu(os.getpid())
 
     async def timed(i: int) -> None:
         async with gate:
@@ -61,7 +67,9 @@ async def measure(one: Callable[[int], Awaitable[None]], count: int, concurrency
     elapsed = time.perf_counter() - started
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return Round(count / elapsed, statistics.median(latencies) * 1000, p99 * 1000)
+    cpu = tree_cpu(os.getpid())
+    cpu.subtract(cpu_before)
+    return Round(count / elapsed, statistics.median(latencies) * 1000, p99 * 1000, cpu)
 
 
 class ConfirmedWatcher:
@@ -140,7 +148,8 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
             for q in ("orders", "inventory", "payments")
         ),
     ]
-    async with httpx.AsyncClient(timeout=60) as http:
+    auth = service_headers(SecretStr(env.get("JWT_SECRET", DEV_JWT_SECRET)), "bench")
+    async with httpx.AsyncClient(timeout=60, headers=auth) as http:
         created = await http.post(
             f"{inventory}/inventory/products",
             json={
@@ -209,6 +218,13 @@ def report(sagas: list[Round], floors: list[Round], args: argparse.Namespace) ->
         f"(target >= 0.8), p99 ratio {med(sagas, 'p99_ms') / med(floors, 'p99_ms'):.2f} "
         "(target <= 1.5)"
     )
+    print("CPU ms per order by process (medians; the floor's worker runs inside `bench`):")
+    kinds = sorted({k for r in sagas + floors for k in r.cpu}, key=lambda k: -sagas[0].cpu[k])
+    for kind in kinds:
+        saga_ms = statistics.median(r.cpu[kind] for r in sagas) / args.orders
+        floor_ms = statistics.median(r.cpu[kind] for r in floors) / args.orders
+        if saga_ms >= 0.05 or floor_ms >= 0.05:
+            print(f"  {kind:24.24}{saga_ms:8.1f} saga {floor_ms:8.1f} floor")
 
 
 def main() -> None:
