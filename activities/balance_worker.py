@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 from activities.balance import BalanceActivities
 from domain.balance.book import BalanceBook
 from domain.balance.settings import BalanceSettings
+from saga.telemetry import untraced
 from saga.workers import WorkerResources
 from workflows.balance_expiry import ReservationExpiryWorkflow
 from workflows.balance_models import (
@@ -79,14 +80,18 @@ class BalanceWorker(Worker):
     async def run(self) -> None:
         """Start the sweeper and the schedule (idempotently), then poll."""
         try:
-            await ensure_expiry_workflow(
-                self._temporal,
-                params=ExpiryInput(interval_seconds=self._settings.balance_expiry_interval_seconds),
-            )
-            await ensure_verification_schedule(
-                self._temporal,
-                timedelta(seconds=self._settings.balance_verification_interval_seconds),
-            )
+            # Untraced: the sweeper runs for ever, and each tick would join the start's trace.
+            with untraced():
+                await ensure_expiry_workflow(
+                    self._temporal,
+                    params=ExpiryInput(
+                        interval_seconds=self._settings.balance_expiry_interval_seconds
+                    ),
+                )
+                await ensure_verification_schedule(
+                    self._temporal,
+                    timedelta(seconds=self._settings.balance_verification_interval_seconds),
+                )
         except Exception:
             log.exception("could not start the balance sweeper or schedule; will retry on restart")
         await super().run()

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 import asyncpg
 import redis.asyncio as aioredis
+from prometheus_client import Counter
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -22,6 +23,22 @@ from workflows.order_saga_models import LedgerStatusInput
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+SAGA_OUTCOMES = Counter(
+    "saga_order_outcomes_total",
+    "Order sagas that ended, by final status and failure reason (its error type)",
+    ["status", "reason"],
+)
+_FINAL = {LedgerStatus.CONFIRMED.value, LedgerStatus.FAILED.value}
+
+
+def count_outcome(change: StatusChange | None) -> None:
+    """Count a saga that reached CONFIRMED or FAILED; the ledger records that step only once."""
+    if change is None or change.status not in _FINAL:
+        return
+    # "OUT_OF_STOCK: 5 widget wanted, 3 left" -> OUT_OF_STOCK: a label with few values.
+    reason = (change.failure_reason or "").split(":", 1)[0].strip()[:64]
+    SAGA_OUTCOMES.labels(change.status, reason or "none").inc()
 
 
 class SagaLedger:
@@ -51,6 +68,7 @@ class SagaLedger:
                 )
         except Exception as exc:
             raise await self.failure(order_ledger_id, step, exc) from exc
+        count_outcome(change)
         await self.announce(change)
         return result
 
@@ -74,6 +92,7 @@ class SagaLedger:
                 failure_reason=failure_reason,
                 detail=detail,
             )
+        count_outcome(change)
         await self.announce(change)
 
     async def failure(self, order_ledger_id: str, step: str, exc: Exception) -> Exception:

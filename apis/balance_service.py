@@ -13,6 +13,7 @@ from domain.balance.book import BalanceBook
 from domain.balance.settings import BalanceSettings, balance_redis
 from domain.errors import Unavailable
 from saga.serving import hosted_server
+from saga.telemetry import configure_telemetry, untraced
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,8 @@ log = logging.getLogger(__name__)
 async def _sample_economy(book: BalanceBook, every_seconds: float) -> None:
     while True:
         try:
-            await book.economy.sample()
+            with untraced():
+                await book.economy.sample()
         except Exception as exc:
             log.warning("economy sample failed: %s", exc)
         await asyncio.sleep(every_seconds)
@@ -28,6 +30,7 @@ async def _sample_economy(book: BalanceBook, every_seconds: float) -> None:
 
 async def run_balance_service(settings: BalanceSettings) -> None:
     """Serve both fronts until SIGINT/SIGTERM, then drain and close."""
+    configure_telemetry("balance", settings)
     redis = balance_redis(settings)
     book = BalanceBook.build(redis, house_account_id=settings.balance_house_account_id)
     with contextlib.suppress(Unavailable):

@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from apis.problems import PROBLEM_JSON
+from apis.auth import Caller, install_auth, require_acting_for, service_headers
+from apis.problems import PROBLEM_JSON, PROBLEM_RESPONSES
 from apis.saga_front import FrontResources, create_front, resources
 from domain.checkout.ledger import LedgerRepository
-from domain.checkout.models import OrderRequest
+from domain.checkout.models import LedgerStatus, OrderRequest
 from domain.checkout.service import CheckoutService, PaymentAuthorizer
 from domain.errors import ErrorCode, ValidationFailed
 from domain.inventory.models import StockLine
 from domain.payments.client import PaymentsClient
+from domain.validation import (
+    EDGE_KEY_MAX_LENGTH,
+    IDEMPOTENCY_KEY_PATTERN,
+    CustomerId,
+    PaymentMethod,
+    ProductId,
+)
 from saga.settings import PlatformSettings
 
-router = APIRouter()
+router = APIRouter(responses=PROBLEM_RESPONSES)
 Resources = Annotated[FrontResources, Depends(resources)]
 
 
@@ -28,34 +36,121 @@ class ItemIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    product_id: str = Field(min_length=1, max_length=64)
+    product_id: ProductId
     quantity: int = Field(strict=True, ge=1, le=10_000)
 
 
 class OrderIn(BaseModel):
     """Body of POST /orders (DESIGN.md section 5)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": "alice",
+                    "items": [{"product_id": "widget", "quantity": 1}],
+                    "payment_method": "pm_card_visa",
+                    "currency": "USD",
+                }
+            ]
+        },
+    )
 
-    customer_id: str = Field(min_length=1, max_length=64)
+    customer_id: CustomerId
     items: list[ItemIn] = Field(min_length=1, max_length=100)
-    payment_method: str = Field(min_length=1, max_length=64)
+    payment_method: PaymentMethod
     currency: str = Field(default="USD", pattern="^USD$")
+
+
+class OrderAccepted(BaseModel):
+    """The 202 answer: the order is on the ledger and its saga will run."""
+
+    order_ledger_id: str
+    status: LedgerStatus
+    total_cents: int
+    workflow_id: str
+
+
+class OrderDeclined(BaseModel):
+    """The 402 answer: problem details whose `status` is the order's (DESIGN.md section 5)."""
+
+    type: str
+    title: str
+    status: Literal["PAYMENT_DECLINED"]
+    code: Literal["PAYMENT_DECLINED"]
+    detail: str
+    order_ledger_id: str
+    total_cents: int
+    workflow_id: None
+
+
+class LineView(BaseModel):
+    """One priced line of an order."""
+
+    product_id: str
+    quantity: int
+    unit_price_cents: int
+    line_total_cents: int
+
+
+class OrderView(BaseModel):
+    """What GET /orders/{order_ledger_id} shows; times are ISO 8601 strings."""
+
+    order_ledger_id: str
+    customer_id: str
+    status: LedgerStatus
+    total_cents: int
+    currency: str
+    payment_method: str
+    authorization_id: str | None
+    workflow_id: str | None
+    order_id: str | None
+    failure_reason: str | None
+    retry_count: int
+    next_retry_at: str | None
+    steps: list[dict[str, Any]]
+    created_at: str
+    updated_at: str
+    items: list[LineView]
+
+
+_PLACE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"model": OrderAccepted, "description": "Accepted (or the replay of an earlier answer)"},
+    402: {
+        "model": OrderDeclined,
+        "description": "Declined at authorization: no saga",
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/OrderDeclined"}}},
+    },
+}
 
 
 def payments(res: Resources) -> PaymentAuthorizer:
     """FastAPI dependency: the payments service, called synchronously."""
-    return PaymentsClient(res.http, res.settings.service_url("payments"))
+    return PaymentsClient(
+        res.http,
+        res.settings.service_url("payments"),
+        headers=service_headers(res.settings.jwt_secret, "edge"),
+    )
 
 
-@router.post("/orders", status_code=202)
+@router.post("/orders", status_code=202, responses=_PLACE_RESPONSES)
 async def place_order(
     body: OrderIn,
+    claims: Caller,
     res: Resources,
     authorizer: Annotated[PaymentAuthorizer, Depends(payments)],
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            pattern=IDEMPOTENCY_KEY_PATTERN,
+            max_length=EDGE_KEY_MAX_LENGTH,
+        ),
+    ] = None,
 ) -> JSONResponse:
     """Price, authorize and accept an order; the saga starts from the outbox."""
+    require_acting_for(claims, body.customer_id)
     if not idempotency_key:
         raise ValidationFailed(
             "the Idempotency-Key header is required", code=ErrorCode.IDEMPOTENCY_KEY_REQUIRED
@@ -76,11 +171,12 @@ async def place_order(
     )
 
 
-@router.get("/orders/{order_ledger_id}")
-async def get_order(order_ledger_id: uuid.UUID, res: Resources) -> dict[str, Any]:
-    """Status, items, total, each saga step, failure reason and retry state."""
+@router.get("/orders/{order_ledger_id}", response_model=OrderView)
+async def get_order(order_ledger_id: uuid.UUID, claims: Caller, res: Resources) -> dict[str, Any]:
+    """Status, items, total, each saga step, failure reason and retry state (owner or service)."""
     async with res.pool.acquire() as conn:
         view = await LedgerRepository(conn).view(order_ledger_id)
+    require_acting_for(claims, view["customer_id"])
     return _jsonable(view)
 
 
@@ -98,6 +194,8 @@ def _jsonable(view: dict[str, Any]) -> dict[str, Any]:
 
 def create_app(settings: PlatformSettings | None = None) -> FastAPI:
     """The edge front."""
-    app = create_front("edge", settings or PlatformSettings(), pool_size=20)
+    chosen = settings or PlatformSettings()
+    app = create_front("edge", chosen, pool_size=20)
+    install_auth(app, chosen.jwt_secret)
     app.include_router(router)
     return app

@@ -8,18 +8,23 @@ import signal
 
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from temporalio.client import Client
 
 from domain.checkout.relay import OutboxRelay
 from saga.db.pool import create_pool
+from saga.http_telemetry import ObservedRequests
 from saga.serving import hosted_server
 from saga.settings import PlatformSettings
+from saga.telemetry import configure_telemetry, instrument_app
+from saga.temporal_client import connect_temporal
 from workflows.order_saga_starter import OrderSagaStarter
 
 
 def health_app(relay: OutboxRelay) -> FastAPI:
     """/health (the database answers; pending rows and the last start error) and /metrics."""
     app = FastAPI(title="saga relay", docs_url=None, redoc_url=None)
+    app.add_middleware(ObservedRequests, service="relay")
+    # Its probes and scrapes stay untraced (FastAPI would trace them natively otherwise).
+    instrument_app(app)
 
     @app.get("/health")
     async def health(response: Response) -> dict[str, object]:
@@ -43,10 +48,9 @@ async def run_relay(settings: PlatformSettings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    configure_telemetry("relay", settings)
     # Lazy: the relay must come up (and keep accepting rows) while Temporal is down.
-    client = await Client.connect(
-        settings.resolved_temporal_address, namespace=settings.temporal_namespace, lazy=True
-    )
+    client = (await connect_temporal(settings, lazy=True)).client
     pool = await create_pool(settings.resolved_database_url, max_size=4)
     relay = OutboxRelay(pool, OrderSagaStarter(client))
     server = hosted_server(health_app(relay), settings.bind_host, settings.relay_port)

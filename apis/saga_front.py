@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -11,18 +10,13 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from apis.problems import install_problem_handlers
 from saga.db.pool import create_pool
+from saga.http_telemetry import ObservedRequests
 from saga.settings import PlatformSettings
-
-REQUESTS = Counter(
-    "saga_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
-)
-LATENCY = Histogram(
-    "saga_http_request_seconds", "HTTP request latency", ["service", "method", "route"]
-)
+from saga.telemetry import instrument_app
 
 
 @dataclass
@@ -71,17 +65,8 @@ def create_front(
 
     app = FastAPI(title=f"saga {service}", lifespan=lifespan)
     install_problem_handlers(app)
-
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        LATENCY.labels(service, request.method, route).observe(time.perf_counter() - started)
-        REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
-        return response
+    app.add_middleware(ObservedRequests, service=service)
+    instrument_app(app)
 
     @app.get("/health", include_in_schema=False)
     async def health(request: Request, response: Response) -> dict[str, str]:

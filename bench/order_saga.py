@@ -114,6 +114,9 @@ def start_platform(home: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if k not in ("TEMPORAL_ADDRESS", "DATABASE_URL")}
     env.update(SAGA_HOME=str(home), PYTHONUNBUFFERED="1", COLUMNS="200")
     env.pop("REDIS_URL", None)
+    # Deployed services import from cached bytecode; without it the workflow sandbox compiles
+    # the workflow's module from source on every run, in the saga's worker and the floor's.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     for name in PlatformSettings.model_fields:
         if name.endswith("_port"):
             env[name.upper()] = str(free_port())
@@ -234,6 +237,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    sys.dont_write_bytecode = False
     with tempfile.TemporaryDirectory(prefix="saga-bench-") as home:
         process, env = start_platform(Path(home))
         try:

@@ -106,6 +106,18 @@ class ValidationFailed(DomainError):
     code = ErrorCode.VALIDATION_FAILED
 
 
+class Unauthenticated(DomainError):
+    """No valid credentials: a token is missing, malformed, forged or expired."""
+
+    code = ErrorCode.UNAUTHENTICATED
+
+
+class Forbidden(DomainError):
+    """Valid credentials that do not allow this: another user's data, or a service-only call."""
+
+    code = ErrorCode.FORBIDDEN
+
+
 class NotFound(DomainError):
     """The thing asked for does not exist."""
 

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "saga-dev-secret-change-me-in-production"
+# HS256 keys shorter than the hash are weak; production refuses them.
+MIN_JWT_SECRET_LENGTH = 32
+# Defaults of images, compose files and tutorials: as good as no password.
+WELL_KNOWN_PASSWORDS = frozenset(
+    {"", "postgres", "saga", "temporal", "password", "secret", "changeme", "admin", "root"}
+)
 
 
 class PlatformSettings(BaseSettings):
@@ -56,6 +63,8 @@ class PlatformSettings(BaseSettings):
     log_level: str = "INFO"
     # Where traces go: nowhere (default), the console, or OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT).
     trace_exporter: Literal["none", "console", "otlp"] = "none"
+    # Base URL of the OTLP/HTTP receiver (a collector, Jaeger); unset: http://localhost:4318.
+    otel_exporter_otlp_endpoint: str | None = None
 
     @property
     def resolved_temporal_address(self) -> str:
@@ -88,9 +97,29 @@ class PlatformSettings(BaseSettings):
         return self.balance_grpc_address or f"{self.bind_host}:{self.balance_grpc_port}"
 
     def refuse_default_secrets(self) -> None:
-        """Raise if production mode would run with the development JWT secret."""
-        if self.saga_env == "production" and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+        """In production mode, raise unless every secret was set to something of its own."""
+        if self.saga_env != "production":
+            return
+        secret = self.jwt_secret.get_secret_value()
+        if secret == DEV_JWT_SECRET:
             raise SettingsError("JWT_SECRET must be set to a real secret when SAGA_ENV=production")
+        if len(secret) < MIN_JWT_SECRET_LENGTH:
+            raise SettingsError(
+                f"JWT_SECRET must be at least {MIN_JWT_SECRET_LENGTH} characters "
+                "when SAGA_ENV=production"
+            )
+        if self.database_url is None:
+            # The embedded PostgreSQL trusts every local connection: no password at all.
+            raise SettingsError("DATABASE_URL must be set when SAGA_ENV=production")
+        try:
+            password = urlsplit(self.database_url).password
+        except ValueError:
+            raise SettingsError("DATABASE_URL is not a valid URL") from None
+        if password is not None and password.lower() in WELL_KNOWN_PASSWORDS:
+            raise SettingsError(
+                "DATABASE_URL uses a well-known default password; set a real one "
+                "when SAGA_ENV=production"
+            )
 
 
 class SettingsError(Exception):

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from saga.db.migrate import migrate
+from saga.restarts import ServiceChild, StackChild, Watchdog
 from saga.services import ServiceSpec, platform_services
 from saga.settings import PlatformSettings
 from saga.stack.embedded import EmbeddedStack, Endpoints
@@ -25,17 +26,14 @@ from saga.stack.process import ManagedProcess, StackError, ensure_port_free, wai
 
 T = TypeVar("T")
 STATE_FILE = "supervisor.json"
-_RESTART_BACKOFF_MAX = 30.0
 
 
 @dataclass
 class RunningService:
-    """A service process and how often it was restarted."""
+    """A service process and what it is."""
 
     spec: ServiceSpec
     process: ManagedProcess
-    restarts: int = 0
-    next_restart_at: float = 0.0
 
 
 @dataclass
@@ -47,10 +45,13 @@ class Supervisor:
     home: Path = field(init=False)
     stack: EmbeddedStack = field(init=False)
     services: list[RunningService] = field(default_factory=list)
+    watchdog: Watchdog = field(init=False)
+    _endpoints: Endpoints | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.home = self.settings.saga_home.resolve()
         self.stack = EmbeddedStack(self.settings, self.home)
+        self.watchdog = Watchdog(self.console, on_restarted=self._rewrite_state)
 
     async def run(self) -> int:
         """Start everything, wait for a stop signal, stop everything; the exit code."""
@@ -78,6 +79,7 @@ class Supervisor:
             self.console.print(
                 f"[bold green]all healthy in {elapsed:.1f}s[/]; Ctrl-C stops everything"
             )
+            self._endpoints = endpoints
             self._write_state(endpoints)
             await self._watch(stop)
             return 0
@@ -135,29 +137,12 @@ class Supervisor:
         return True
 
     async def _watch(self, stop: asyncio.Event) -> None:
-        """Restart a crashed service with exponential backoff until asked to stop."""
-        loop = asyncio.get_running_loop()
-        while not stop.is_set():
-            for service in self.services:
-                code = service.process.returncode
-                if code is None:
-                    continue
-                now = loop.time()
-                if service.next_restart_at == 0.0:
-                    delay = min(_RESTART_BACKOFF_MAX, 2.0**service.restarts)
-                    service.next_restart_at = now + delay
-                    self.console.print(
-                        f"[yellow]{service.spec.name} exited with code {code}; "
-                        f"restarting in {delay:.0f}s[/] (log: {service.process.log_path})"
-                    )
-                elif now >= service.next_restart_at:
-                    service.restarts += 1
-                    service.next_restart_at = 0.0
-                    service.process.start()
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=0.5)
-            except TimeoutError:
-                continue
+        """Restart a crashed service or embedded stack part, with backoff, until asked to stop."""
+        for part in self.stack.parts():
+            self.watchdog.watch(StackChild(part))
+        for service in self.services:
+            self.watchdog.watch(ServiceChild(service.process))
+        await self.watchdog.run(stop)
 
     async def _shutdown(self) -> None:
         if self.services:
@@ -180,6 +165,11 @@ class Supervisor:
             table.add_row(name, address, notes)
         self.console.print(table)
 
+    def _rewrite_state(self) -> None:
+        """After a restart: the state file lists the new pids."""
+        if self._endpoints is not None:
+            self._write_state(self._endpoints)
+
     def _write_state(self, endpoints: Endpoints) -> None:
         state = {
             "pid": os.getpid(),
@@ -194,8 +184,17 @@ class Supervisor:
                 }
                 for s in self.services
             ],
+            "stack": [
+                {"name": p.process.name, "pid": p.process.pid}
+                for p in self.stack.parts()
+                if p.process is not None
+            ],
+            "restarts": self.watchdog.restarts(),
         }
-        (self.home / STATE_FILE).write_text(json.dumps(state, indent=2))
+        # Written whole and renamed, so a reader never sees half a file.
+        staging = self.home / f"{STATE_FILE}.tmp"
+        staging.write_text(json.dumps(state, indent=2))
+        staging.replace(self.home / STATE_FILE)
 
 
 def _rows(

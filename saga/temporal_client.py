@@ -1,4 +1,4 @@
-"""The one way a process connects to Temporal: tracing interceptor and SDK metrics included."""
+"""The one way a process connects to Temporal: tracing, activity metrics and SDK metrics."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from temporalio.client import Client, Interceptor
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+from saga.activity_metrics import ActivityMetricsInterceptor
 from saga.settings import PlatformSettings
 from saga.stack.process import free_port
+from saga.telemetry import temporal_interceptors
 
 
 @dataclass(frozen=True)
@@ -20,19 +22,16 @@ class TemporalConnection:
 
 
 async def connect_temporal(
-    settings: PlatformSettings, *, export_sdk_metrics: bool = False
+    settings: PlatformSettings, *, export_sdk_metrics: bool = False, lazy: bool = False
 ) -> TemporalConnection:
-    """Connect to the configured frontend, with OpenTelemetry tracing when an exporter is set.
+    """Connect to the configured frontend, with OpenTelemetry tracing when it is configured.
 
-    With `export_sdk_metrics`, the SDK's own metrics (workflow task latency, activity
-    schedule-to-start, poller counts, ...) are served on a loopback port so the process's
-    /metrics can append them to its own.
+    Workers built from the client count activity retries. With `export_sdk_metrics`, the
+    SDK's own metrics (workflow task latency, activity schedule-to-start, poller counts, ...)
+    are served on a loopback port so the process's /metrics can append them to its own.
+    `lazy` connects on first use, so a process can start while Temporal is down.
     """
-    interceptors: list[Interceptor] = []
-    if settings.trace_exporter != "none":
-        from temporalio.contrib.opentelemetry import TracingInterceptor
-
-        interceptors.append(TracingInterceptor())
+    interceptors: list[Interceptor] = [*temporal_interceptors(), ActivityMetricsInterceptor()]
     runtime: Runtime | None = None
     metrics_url: str | None = None
     if export_sdk_metrics:
@@ -44,5 +43,6 @@ async def connect_temporal(
         namespace=settings.temporal_namespace,
         interceptors=interceptors,
         runtime=runtime,
+        lazy=lazy,
     )
     return TemporalConnection(client, metrics_url)

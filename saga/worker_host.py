@@ -17,9 +17,10 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from saga.db.pool import create_pool
+from saga.http_telemetry import ObservedRequests
 from saga.serving import hosted_server
 from saga.settings import PlatformSettings
-from saga.telemetry import configure_logging, configure_tracing
+from saga.telemetry import configure_telemetry, instrument_app
 from saga.temporal_client import connect_temporal
 from saga.workers import WorkerResources, worker_factories
 
@@ -34,6 +35,9 @@ def _health_app(
     workers: list[Worker], client: Client, http: httpx.AsyncClient, sdk_metrics_url: str | None
 ) -> FastAPI:
     app = FastAPI(title="saga worker", docs_url=None, redoc_url=None)
+    app.add_middleware(ObservedRequests, service="worker")
+    # Its probes and scrapes stay untraced (FastAPI would trace them natively otherwise).
+    instrument_app(app)
 
     @app.get("/health")
     async def health(response: Response) -> dict[str, object]:
@@ -74,8 +78,7 @@ async def run_workers(settings: PlatformSettings, queues: list[str]) -> None:
         raise UnknownTaskQueueError(
             f"unknown task queue {', '.join(unknown)}; known: {', '.join(factories) or 'none'}"
         )
-    configure_logging("worker", settings.log_level)
-    configure_tracing("worker", settings.trace_exporter)
+    configure_telemetry("worker", settings)
     connection = await connect_temporal(settings, export_sdk_metrics=True)
     client = connection.client
     pool = await create_pool(settings.resolved_database_url, max_size=20)

@@ -11,6 +11,8 @@ from apis.problems import install_problem_handlers, problem
 from domain.balance.book import BalanceBook
 from domain.balance.scripts import REDIS_DOWN
 from domain.errors import ErrorCode
+from saga.http_telemetry import ObservedRequests
+from saga.telemetry import instrument_app
 
 
 def create_app(book: BalanceBook, jwt_secret: str) -> FastAPI:
@@ -26,6 +28,8 @@ def create_app(book: BalanceBook, jwt_secret: str) -> FastAPI:
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(AuthMiddleware, jwt_secret=jwt_secret)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(ObservedRequests, service="balance")
+    instrument_app(app)
     app.include_router(router)
 
     @app.get("/api/health", summary="200 when Redis answers")

@@ -16,10 +16,11 @@ from apis.balance_http.schemas import (
     reservation_json,
     transaction_json,
 )
+from apis.problems import PROBLEM_RESPONSES
 from domain.balance.book import BalanceBook
 from domain.balance.types import Mutation, ReservationResult
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", responses=PROBLEM_RESPONSES)
 
 
 def book_of(request: Request) -> BalanceBook:
@@ -40,7 +41,11 @@ def own_account(account_id: str, request: Request) -> str:
 Account = Annotated[str, Depends(own_account)]
 
 
-@router.put("/accounts/{account_id}", summary="Open an account with zero chips (idempotent)")
+@router.put(
+    "/accounts/{account_id}",
+    summary="Open an account with zero chips (idempotent)",
+    responses={201: {"description": "Opened now"}, 200: {"description": "It was open already"}},
+)
 async def ensure_account(account_id: Account, book: Book, response: Response) -> dict[str, Any]:
     account, created = await book.accounts.ensure(account_id)
     response.status_code = 201 if created else 200

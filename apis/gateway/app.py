@@ -21,9 +21,11 @@ from apis.gateway.observability import TraceContext, current_trace
 from apis.gateway.proxy import router as proxy_router
 from apis.gateway.settings import GatewaySettings
 from apis.gateway.websocket import ABORT_EXTENSION, websocket_endpoint
-from apis.problems import install_problem_handlers, problem
+from apis.problems import PROBLEM_RESPONSES, install_problem_handlers, problem
 from domain.errors import ErrorCode
 from domain.realtime.channels import ChannelKind, parse_channel
+from saga.http_telemetry import ObservedRequests
+from saga.telemetry import instrument_app
 
 
 class TraceMiddleware:
@@ -86,9 +88,17 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             app.state.gateway = gateway
             yield
 
-    app = FastAPI(title="saga gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="saga gateway",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        responses=PROBLEM_RESPONSES,
+    )
     install_problem_handlers(app)
     app.add_middleware(TraceMiddleware)
+    app.add_middleware(ObservedRequests, service="gateway")
+    instrument_app(app)
 
     @app.get("/health")
     async def health(request: Request) -> dict[str, object]:
@@ -124,7 +134,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             response.headers["Retry-After"] = "1"
         return {"status": "ready" if ok else "not ready", "checks": checks}
 
-    @app.get("/metrics")
+    @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

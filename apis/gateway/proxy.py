@@ -9,15 +9,15 @@ from fastapi import APIRouter, Request, Response
 
 from apis.gateway.auth import request_claims
 from apis.gateway.context import Gateway
+from apis.gateway.exposure import SPOOFABLE_HEADERS, refusal
 from apis.gateway.limits import client_ip, limit_ip, limit_user
 from apis.gateway.observability import TraceContext, current_trace
 from apis.problems import problem
 from domain.errors import ErrorCode
 from domain.realtime import metrics
+from saga.telemetry import correlation_id
 
 KNOWN_UPSTREAMS = ("edge", "balance", "game", "player", "event")
-# Never reachable from outside, whatever the upstream serves there.
-_REFUSED_SEGMENTS = {"internal", "admin", "_internal", "debug"}
 _HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -36,11 +36,6 @@ _GATEWAY_HEADERS = {"x-user-id", "x-token-kind", "x-forwarded-for", "x-forwarded
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 router = APIRouter()
-
-
-def _refused(path: str) -> bool:
-    segments = [s.lower() for s in path.split("/") if s]
-    return any(s in _REFUSED_SEGMENTS or s in {".", ".."} for s in segments)
 
 
 @router.api_route("/api/{service}/{path:path}", methods=_METHODS, include_in_schema=False)
@@ -64,8 +59,9 @@ async def proxy(service: str, path: str, request: Request) -> Response:
             f"upstream {service!r} is not configured (set {service.upper()}_URL)",
             headers={"Retry-After": "30"},
         )
-    if _refused(path):
-        return problem(403, ErrorCode.FORBIDDEN, "internal and admin paths are not exposed")
+    refused = refusal(service, path)
+    if refused is not None:
+        return problem(403, ErrorCode.FORBIDDEN, refused)
     body = await request.body()
     if len(body) > gateway.settings.max_request_bytes:
         return problem(413, ErrorCode.PAYLOAD_TOO_LARGE, "request body is too large")
@@ -74,12 +70,14 @@ async def proxy(service: str, path: str, request: Request) -> Response:
     headers = {
         k: v
         for k, v in request.headers.items()
-        if k.lower() not in _HOP_BY_HOP and k.lower() not in _GATEWAY_HEADERS
+        if k.lower() not in _HOP_BY_HOP
+        and k.lower() not in _GATEWAY_HEADERS
+        and k.lower() not in SPOOFABLE_HEADERS
     }
     headers.update(
         {
             "traceparent": trace.traceparent,
-            "x-request-id": request.headers.get("x-request-id", trace.trace_id),
+            "x-request-id": correlation_id.get() or trace.trace_id,
             "x-user-id": claims.subject,
             "x-token-kind": claims.kind.value,
             "x-forwarded-for": client_ip(request),

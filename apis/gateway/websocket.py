@@ -20,6 +20,7 @@ from domain.realtime import metrics
 from domain.realtime.channels import user_channel
 from domain.realtime.connection import Connection
 from domain.realtime.frames import CloseCode, encode, error_frame
+from saga.telemetry import correlation_id
 from saga.tokens import Claims
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     settings = gateway.settings
     trace = TraceContext.from_header(websocket.headers.get("traceparent"))
     current_trace.set(trace)
+    correlation_id.set(trace.trace_id)
     await websocket.accept()
     authenticated = await _authenticate(gateway, websocket)
     if authenticated is None:

@@ -28,6 +28,13 @@ CIRCULATION_VELOCITY = Gauge(
     "Chips moved per hour over the sampling window, divided by the chip supply",
 )
 
+RESERVATIONS_CLOSED = Counter(
+    "saga_balance_reservations_closed_total",
+    "Reservations that ended, by outcome: committed, released or expired "
+    "(expired over all of them is the expiry rate; the seed asks for under 1%)",
+    ["outcome"],
+)
+
 
 def count_movement(source: str, amount: int) -> None:
     """Count one balance movement: positive amounts are sources, negative ones sinks."""

@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 ENTRIES_VERIFIED = Counter(
     "saga_balance_ledger_entries_verified_total", "Ledger entries whose checksum was verified"
 )
+CHAINS_VERIFIED = Counter(
+    "saga_balance_ledger_chains_verified_total",
+    "Account ledger chains verified, by result: valid or broken (valid over all: integrity)",
+    ["result"],
+)
 CORRUPTIONS = Counter(
     "saga_balance_ledger_corruptions_total",
     "Ledger chains found broken by verification (an alert: this should stay at zero)",
@@ -82,6 +87,7 @@ class LedgerService:
             result = await self._verify(account_id, incremental)
         except REDIS_DOWN as exc:
             raise Unavailable(f"Redis is unreachable: {exc}") from exc
+        CHAINS_VERIFIED.labels("valid" if result.valid else "broken").inc()
         if not result.valid:
             CORRUPTIONS.inc()
             log.error(

@@ -9,6 +9,7 @@ import uuid
 import redis.asyncio as aioredis
 
 from domain.balance import keys
+from domain.balance.economy import RESERVATIONS_CLOSED
 from domain.balance.events import BalanceChanges
 from domain.balance.scripts import REDIS_DOWN, BalanceScripts, as_list, text
 from domain.balance.types import (
@@ -32,6 +33,7 @@ from domain.balance.validation import (
 from domain.errors import NotFound, Unavailable
 
 RESERVE_SOURCES = frozenset({Source.BUY_IN, Source.WITHDRAWAL, Source.ADJUSTMENT})
+_CLOSING = {"commit_reservation": "committed", "release_reservation": "released"}
 
 
 class ReservationService:
@@ -120,6 +122,7 @@ class ReservationService:
         for account in accounts:
             self.changes.applied(account, "EXPIRE", 0)
         expired = [str(i) for i in as_list(answer.body["expired"])]
+        RESERVATIONS_CLOSED.labels("expired").inc(len(expired))
         return ExpiryBatch(expired, accounts, int(answer.body["remaining"]))
 
     async def _resolve(
@@ -135,6 +138,8 @@ class ReservationService:
             self.changes.seen(account)
         else:
             self.changes.applied(account, transaction.source, transaction.amount)
+            if operation in _CLOSING:
+                RESERVATIONS_CLOSED.labels(_CLOSING[operation]).inc()
         return ReservationResult(account, reservation, answer.replayed)
 
 

@@ -14,6 +14,7 @@ from domain.checkout.models import LedgerStatus, StatusChange
 from domain.errors import NotFound
 from domain.orders.models import OrderLine
 from saga.db.connection import Connection
+from saga.telemetry import current_trace_carrier
 
 ORDER_EVENTS_CHANNEL = "order_events"
 ORDER_ACCEPTED = "order.accepted"
@@ -129,13 +130,14 @@ class LedgerRepository:
         )
         if outbox_payload is not None:
             await self._conn.execute(
-                "WITH queued AS (INSERT INTO outbox (aggregate_id, event_type, payload) "
-                "VALUES ($1, $2, $3::jsonb) RETURNING id) "
+                "WITH queued AS (INSERT INTO outbox (aggregate_id, event_type, payload, "
+                "trace_context) VALUES ($1, $2, $3::jsonb, $5::jsonb) RETURNING id) "
                 "SELECT pg_notify($4, id::text) FROM queued",
                 entry.order_ledger_id,
                 ORDER_ACCEPTED,
                 json.dumps(outbox_payload),
                 ORDER_EVENTS_CHANNEL,
+                json.dumps(current_trace_carrier()),
             )
 
     async def advance(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from domain.errors import DomainError, ErrorCode, NotFound
+from domain.errors import DomainError, ErrorCode, NotFound, ValidationFailed
 from domain.inventory.models import (
     Product,
     ReservationStatus,
@@ -12,6 +12,7 @@ from domain.inventory.models import (
     check_reservable,
     merge_lines,
 )
+from domain.validation import MAX_STOCK
 from saga.db.connection import Connection
 
 _PRODUCT_COLUMNS = "product_id, name, price_cents, stock_on_hand, stock_reserved"
@@ -93,11 +94,13 @@ class InventoryRepository:
         """Add units once per idempotency key; returns the product and whether it changed now."""
         if quantity < 1:
             raise DomainError("quantity must be at least 1", code=ErrorCode.VALIDATION_FAILED)
-        locked = await self._conn.fetchval(
-            "SELECT 1 FROM products WHERE product_id = $1 FOR UPDATE", product_id
+        on_hand = await self._conn.fetchval(
+            "SELECT stock_on_hand FROM products WHERE product_id = $1 FOR UPDATE", product_id
         )
-        if locked is None:
+        if on_hand is None:
             raise NotFound(f"product {product_id} does not exist", product_id=product_id)
+        if on_hand + quantity > MAX_STOCK:
+            raise ValidationFailed(f"stock of {product_id} would exceed {MAX_STOCK} units")
         inserted = await self._conn.fetchval(
             "INSERT INTO inventory_adjustments "
             "(product_id, quantity_delta, reason, idempotency_key) VALUES ($1, $2, 'restock', $3) "

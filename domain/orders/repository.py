@@ -47,6 +47,8 @@ class OrderRepository:
             raise ValidationFailed("an order needs at least one item")
         if any(item.quantity < 1 or item.unit_price_cents < 0 for item in items):
             raise ValidationFailed("quantities must be at least 1 and prices not negative")
+        if len({item.product_id for item in items}) != len(items):
+            raise ValidationFailed("each product may appear only once in an order")
         order_id = order_id_for(order_ledger_id)
         total = sum(item.line_total_cents for item in items)
         row = await self._conn.fetchrow(

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from domain.errors import DomainError, ErrorCode
+
 LOBBY = "lobby"
 # Carries broadcast-to-everyone; never a channel a client may name.
 ALL_CONNECTIONS = "gateway:all"
@@ -27,8 +29,10 @@ class ChannelKind(StrEnum):
     PRESENCE = "presence"
 
 
-class InvalidChannel(ValueError):
-    """A channel name that is not one of the known families."""
+class InvalidChannel(DomainError, ValueError):
+    """A channel name that is not one of the known families: the client's input is bad."""
+
+    code = ErrorCode.VALIDATION_FAILED
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from domain.errors import ErrorCode
 
+# Redis stream ids (`1712345678901-0`): anything else would reach XRANGE as a command argument.
+STREAM_ID_PATTERN = r"^[0-9]{1,20}-[0-9]{1,20}$"
+
 
 class CloseCode(IntEnum):
     """Why the gateway closed a socket; 4xxx codes are the gateway's own."""
@@ -72,7 +75,7 @@ class ChatHistoryFrame(_Frame):
     type: Literal["chat.history"]
     channel: str = Field(max_length=160)
     limit: int = Field(default=50, ge=1, le=200)
-    before: str | None = Field(default=None, max_length=40)
+    before: str | None = Field(default=None, pattern=STREAM_ID_PATTERN)
 
 
 class TableActionFrame(_Frame):
@@ -90,7 +93,7 @@ class TableResyncFrame(_Frame):
 
     type: Literal["table.resync"]
     table_id: str = Field(min_length=1, max_length=128)
-    last_event_id: str | None = Field(default=None, max_length=40)
+    last_event_id: str | None = Field(default=None, pattern=STREAM_ID_PATTERN)
 
 
 class PresenceSetFrame(_Frame):
@@ -147,8 +150,14 @@ def parse_client_frame(text: str) -> ClientFrame:
         raw = json.loads(text)
     except ValueError:
         raise FrameError(ErrorCode.VALIDATION_FAILED, "frame is not valid JSON") from None
+    except RecursionError:
+        # `[[[[...]]]]` within the frame size limit still exhausts the parser's stack.
+        raise FrameError(ErrorCode.VALIDATION_FAILED, "frame nests too deeply") from None
     if not isinstance(raw, dict):
         raise FrameError(ErrorCode.VALIDATION_FAILED, "frame must be a JSON object")
+    if "\\u" in text and not _encodable(raw):
+        # A `\ud800` escape decodes to a lone surrogate, which no UTF-8 store or peer accepts.
+        raise FrameError(ErrorCode.VALIDATION_FAILED, "frame holds an invalid unicode escape")
     ref = raw.get("id") if isinstance(raw.get("id"), str) else None
     kind = raw.get("type")
     model = _MODELS.get(kind) if isinstance(kind, str) else None
@@ -163,6 +172,14 @@ def parse_client_frame(text: str) -> ClientFrame:
         message = f"{kind}: {where}: {first.get('msg', 'invalid')}"
         raise FrameError(ErrorCode.VALIDATION_FAILED, message, ref) from None
     return frame
+
+
+def _encodable(raw: dict[str, Any]) -> bool:
+    try:
+        json.dumps(raw, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def encode(frame: dict[str, Any]) -> str:

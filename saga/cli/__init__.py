@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from saga.cli import balance_commands, gateway_commands, order_commands, stack_commands
+from saga.cli import (
+    balance_commands,
+    gateway_commands,
+    order_commands,
+    proof_commands,
+    stack_commands,
+)
 from saga.cli.groups import api_group
 
 app = typer.Typer(
@@ -12,12 +18,34 @@ app = typer.Typer(
     add_completion=False,
     help="Orders and chips through durable Temporal workflows.",
 )
+
+
+@app.callback()
+def refuse_default_secrets() -> None:
+    """Every command first checks the settings: production never runs on development secrets."""
+    from pydantic import ValidationError
+
+    from saga.settings import PlatformSettings, SettingsError
+
+    try:
+        PlatformSettings().refuse_default_secrets()
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]).upper()
+        typer.echo(f"error: {where}: {problem['msg']}", err=True)
+        raise typer.Exit(code=1) from None
+
+
 # `saga api <front>`: contexts add their fronts to api_group (see saga/cli/groups.py).
 app.add_typer(api_group, name="api")
 stack_commands.register(app)
 gateway_commands.register(app)
 balance_commands.register(app)
 order_commands.register(app)
+proof_commands.register(app)
 
 
 def main() -> None:

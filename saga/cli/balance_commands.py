@@ -19,10 +19,11 @@ def run_balance() -> None:
     """Serve the balance HTTP front (3002) and gRPC BalanceService (50051)."""
     from apis.balance_service import run_balance_service
     from domain.balance.settings import BalanceSettings
+    from saga.event_loop import run_service
 
     settings = BalanceSettings()
     settings.refuse_default_secrets()
-    asyncio.run(run_balance_service(settings))
+    run_service(run_balance_service(settings))
 
 
 def _client() -> Any:

@@ -20,7 +20,11 @@ def _serve(front: str, settings: PlatformSettings) -> None:
 
     import uvicorn
 
+    from saga.telemetry import configure_telemetry
+
     settings.refuse_default_secrets()
+    # Before the app is built: its factory instruments it when tracing is on.
+    configure_telemetry(front, settings)
     app = importlib.import_module(f"apis.{front}").create_app(settings)
     port = getattr(settings, f"{front}_port")
     uvicorn.run(app, host=settings.bind_host, port=port, log_level="warning", access_log=False)
@@ -51,8 +55,9 @@ def run_payments() -> None:
 def relay() -> None:
     """Start a saga for every committed outbox row (LISTEN order_events + a 5 s poll)."""
     from apis.relay import run_relay
+    from saga.event_loop import run_service
 
-    asyncio.run(run_relay(PlatformSettings()))
+    run_service(run_relay(PlatformSettings()))
 
 
 def seed(

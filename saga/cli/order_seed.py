@@ -13,6 +13,7 @@ import httpx
 from rich.console import Console
 from rich.progress import Progress, TaskID
 
+from apis.auth import service_headers
 from saga.settings import PlatformSettings
 from saga.supervisor import STATE_FILE
 
@@ -57,7 +58,9 @@ async def seed(settings: PlatformSettings, count: int, console: Console) -> Seed
     report = SeedReport([], [], [])
     inventory = settings.service_url("inventory")
     edge = settings.service_url("edge")
-    async with httpx.AsyncClient(timeout=30) as http:
+    # A service token: the seed creates products and orders for many customers.
+    auth = service_headers(settings.jwt_secret, "saga-seed")
+    async with httpx.AsyncClient(timeout=30, headers=auth) as http:
         for product_id, name, price, stock in CATALOG:
             response = await http.post(
                 f"{inventory}/inventory/products",

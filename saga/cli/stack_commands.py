@@ -112,10 +112,11 @@ def worker(
     ] = None,
 ) -> None:
     """Run Temporal workers (all task queues by default) with /health and /metrics."""
+    from saga.event_loop import run_service
     from saga.worker_host import UnknownTaskQueueError, run_workers
 
     try:
-        asyncio.run(run_workers(PlatformSettings(), queues or ["all"]))
+        run_service(run_workers(PlatformSettings(), queues or ["all"]))
     except UnknownTaskQueueError as exc:
         raise _fail(str(exc)) from None
 

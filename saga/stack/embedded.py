@@ -11,12 +11,14 @@ from typing import Protocol
 from saga.settings import PlatformSettings
 from saga.stack.postgres import EmbeddedPostgres
 from saga.stack.probes import probe_postgres, probe_redis, probe_temporal
-from saga.stack.process import StackError
+from saga.stack.process import ManagedProcess, StackError
 from saga.stack.temporal import TemporalDevServer
 from saga.stack.valkey import EmbeddedValkey
 
 
 class _Part(Protocol):
+    process: ManagedProcess | None
+
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
 
@@ -133,6 +135,10 @@ class EmbeddedStack:
                 raise StackError(
                     f"{what} at {shown} ({variable}) is unreachable: {reason}"
                 ) from None
+
+    def parts(self) -> list[_Part]:
+        """The embedded parts started so far, for the supervisor to watch and restart."""
+        return list(self._started)
 
     async def stop(self) -> None:
         """Stop every started part, all at once."""

@@ -19,7 +19,7 @@ def valkey_binary() -> Path:
 
 @dataclass
 class EmbeddedValkey:
-    """One Valkey server whose data survives restarts (AOF, written before each reply)."""
+    """One Valkey server whose data survives restarts (AOF, fsynced before each reply)."""
 
     data_dir: Path
     port: int
@@ -49,8 +49,10 @@ class EmbeddedValkey:
             "",
             "--appendonly",
             "yes" if self.persistent else "no",
+            # Balances live here: with `everysec` a crash can lose the last second of writes
+            # that were already acknowledged to clients, so every write is fsynced first.
             "--appendfsync",
-            "everysec",
+            "always",
             "--protected-mode",
             "no",
             "--daemonize",

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from saga.settings import PlatformSettings
+from saga.settings import DEV_JWT_SECRET, PlatformSettings
 from saga.stack.process import free_port
+from saga.tokens import TokenKind, issue_token
 
 _HEALTHY = re.compile(r"all healthy in ([0-9.]+)s")
 
@@ -90,6 +91,12 @@ class PlatformProcess:
         """The supervisor's state file."""
         loaded: dict[str, object] = json.loads((self.home / "supervisor.json").read_text())
         return loaded
+
+    def service_auth(self, name: str = "e2e") -> dict[str, str]:
+        """The Authorization header of a service token this platform accepts."""
+        secret = self.env.get("JWT_SECRET", DEV_JWT_SECRET)
+        token = issue_token(secret, name, kind=TokenKind.SERVICE)
+        return {"Authorization": f"Bearer {token}"}
 
     def saga(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """Run another `saga` command against this platform."""

@@ -31,6 +31,7 @@ async def test_a_player_chats_and_watches_an_order_move_through_the_saga(
         created = await http.post(
             f"{inventory}/inventory/products",
             json={"product_id": product_id, "name": "GW", "price_cents": 500, "initial_stock": 3},
+            headers=platform.service_auth(),
         )
         assert created.status_code == 201, created.text
 

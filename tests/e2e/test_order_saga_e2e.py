@@ -16,16 +16,18 @@ from tests.e2e.conftest import PlatformProcess
 pytestmark = pytest.mark.e2e
 
 
-def _wait_final(edge: str, ledger_id: str, timeout: float = 60) -> dict[str, Any]:
+def _wait_final(
+    edge: str, ledger_id: str, auth: dict[str, str], timeout: float = 60
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
-        view: dict[str, Any] = httpx.get(f"{edge}/orders/{ledger_id}").json()
+        view: dict[str, Any] = httpx.get(f"{edge}/orders/{ledger_id}", headers=auth).json()
         if view["status"] in ("CONFIRMED", "FAILED") or time.monotonic() > deadline:
             return view
         time.sleep(0.2)
 
 
-def _order(edge: str, product_id: str, payment_method: str) -> httpx.Response:
+def _order(edge: str, product_id: str, payment_method: str, auth: dict[str, str]) -> httpx.Response:
     return httpx.post(
         f"{edge}/orders",
         json={
@@ -34,7 +36,7 @@ def _order(edge: str, product_id: str, payment_method: str) -> httpx.Response:
             "payment_method": payment_method,
             "currency": "USD",
         },
-        headers={"Idempotency-Key": str(uuid.uuid4())},
+        headers={**auth, "Idempotency-Key": str(uuid.uuid4())},
         timeout=10,
     )
 
@@ -43,18 +45,22 @@ def test_orders_confirm_or_compensate_through_saga_up(platform: PlatformProcess)
     inventory = platform.url("inventory_port")
     edge = platform.url("edge_port")
     product_id = f"e2e-{uuid.uuid4().hex[:8]}"
+    auth = platform.service_auth()
+    anonymous = httpx.post(f"{edge}/orders", json={}, headers={"Idempotency-Key": "k"})
+    assert anonymous.status_code == 401, anonymous.text
     created = httpx.post(
         f"{inventory}/inventory/products",
         json={"product_id": product_id, "name": "E2E", "price_cents": 700, "initial_stock": 5},
+        headers=auth,
     )
     assert created.status_code == 201, created.text
 
-    good = _order(edge, product_id, "pm_card_visa")
-    bad = _order(edge, product_id, "pm_capture_declined")
+    good = _order(edge, product_id, "pm_card_visa", auth)
+    bad = _order(edge, product_id, "pm_capture_declined", auth)
     assert good.status_code == bad.status_code == 202
 
-    confirmed = _wait_final(edge, good.json()["order_ledger_id"])
-    failed = _wait_final(edge, bad.json()["order_ledger_id"])
+    confirmed = _wait_final(edge, good.json()["order_ledger_id"], auth)
+    failed = _wait_final(edge, bad.json()["order_ledger_id"], auth)
 
     assert confirmed["status"] == "CONFIRMED", confirmed
     assert failed["status"] == "FAILED", failed

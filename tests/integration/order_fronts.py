@@ -8,20 +8,38 @@ from contextlib import asynccontextmanager
 import asyncpg
 import httpx
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from apis import edge, inventory, orders, payments
+from apis.auth import service_headers
 from domain.payments.client import PaymentsClient
 from domain.payments.settings import PaymentsSettings
+from saga.settings import DEV_JWT_SECRET
+from saga.tokens import issue_token
 from tests.conftest import SessionStack
 from tests.order_saga_support import seed_catalog
 
 
+def service_auth(name: str = "tests") -> dict[str, str]:
+    """The Authorization header of a service token the session's fronts accept."""
+    return service_headers(SecretStr(DEV_JWT_SECRET), name)
+
+
+def user_auth(user_id: str) -> dict[str, str]:
+    """The Authorization header of a player's token."""
+    return {"Authorization": f"Bearer {issue_token(DEV_JWT_SECRET, user_id)}"}
+
+
 @asynccontextmanager
-async def serving(app: FastAPI, base_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    """Run `app`'s lifespan and give a client that talks to it in-process."""
+async def serving(
+    app: FastAPI, base_url: str, *, headers: dict[str, str] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Run `app`'s lifespan; the client talks to it in-process, as a service unless told."""
+    transport = httpx.ASGITransport(app=app)
+    sent = service_auth() if headers is None else headers
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client,
+        httpx.AsyncClient(transport=transport, base_url=base_url, headers=sent) as client,
     ):
         yield client
 

@@ -57,11 +57,12 @@ async def test_requests_are_forwarded_with_auth_and_trace_headers(
     http: httpx.AsyncClient,
 ) -> None:
     trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    auth = _auth()  # one token: two calls a second apart would sign different ones
     response = await http.post(
-        "/api/edge/echo/orders?x=1",
+        "/api/game/echo/orders?x=1",
         content=b'{"a": 1}',
         headers={
-            **_auth(),
+            **auth,
             "traceparent": trace,
             "idempotency-key": "k1",
             "x-user-id": "forged",
@@ -77,7 +78,7 @@ async def test_requests_are_forwarded_with_auth_and_trace_headers(
         '{"a": 1}',
     )
     headers = body["headers"]
-    assert headers["authorization"] == _auth()["authorization"]
+    assert headers["authorization"] == auth["authorization"]
     assert headers["idempotency-key"] == "k1"
     assert headers["x-user-id"] == "uma"
     assert headers["traceparent"].startswith("00-0af7651916cd43dd8448eb211c80319c-")
@@ -85,14 +86,18 @@ async def test_requests_are_forwarded_with_auth_and_trace_headers(
     assert response.headers["x-trace-id"] == "0af7651916cd43dd8448eb211c80319c"
     game = await http.get("/api/game/echo/tables", headers=_auth())
     assert game.json()["path"] == "tables"
+    # The edge's own paths are allow-listed: orders pass, the stand-in's others do not.
+    edge = await http.post("/api/edge/orders", content=b"{}", headers=_auth())
+    assert edge.status_code == 404  # the stand-in has no /orders: it was forwarded
+    assert (await http.get("/api/edge/echo/x", headers=_auth())).status_code == 403
 
 
 async def test_upstream_failures_are_problem_details(http: httpx.AsyncClient) -> None:
-    timeout = await http.get("/api/edge/slow", headers=_auth())
+    timeout = await http.get("/api/game/slow", headers=_auth())
     assert timeout.status_code == 504
     assert timeout.json()["code"] == "UPSTREAM_TIMEOUT"
     assert timeout.headers["content-type"] == "application/problem+json"
-    failed = await http.get("/api/edge/boom", headers=_auth())
+    failed = await http.get("/api/game/boom", headers=_auth())
     assert failed.status_code == 502
     assert failed.json()["code"] == "UPSTREAM_FAILED"
     down = await http.get("/api/balance/accounts/a/balance", headers=_auth())
@@ -106,10 +111,10 @@ async def test_upstream_failures_are_problem_details(http: httpx.AsyncClient) ->
 
 
 async def test_auth_is_required_and_internal_paths_are_refused(http: httpx.AsyncClient) -> None:
-    missing = await http.get("/api/edge/echo/x")
+    missing = await http.get("/api/game/echo/x")
     assert missing.status_code == 401
     assert missing.json()["code"] == "UNAUTHENTICATED"
-    bad = await http.get("/api/edge/echo/x", headers={"authorization": "Bearer nope"})
+    bad = await http.get("/api/game/echo/x", headers={"authorization": "Bearer nope"})
     assert bad.status_code == 401
     for path in ("/api/edge/internal/secret", "/api/edge/echo/../internal/secret"):
         refused = await http.get(path, headers=_auth())
@@ -124,14 +129,14 @@ async def test_too_many_requests_per_user_get_429_with_retry_after(
     http: httpx.AsyncClient,
 ) -> None:
     codes = [
-        (await http.get("/api/edge/echo/x", headers=_auth("vic"))).status_code for _ in range(22)
+        (await http.get("/api/game/echo/x", headers=_auth("vic"))).status_code for _ in range(22)
     ]
     assert codes.count(200) == 20
     assert codes[-1] == 429
-    limited = await http.get("/api/edge/echo/x", headers=_auth("vic"))
+    limited = await http.get("/api/game/echo/x", headers=_auth("vic"))
     assert limited.json()["code"] == "RATE_LIMITED"
     assert int(limited.headers["retry-after"]) >= 1
-    other = await http.get("/api/edge/echo/x", headers=_auth("wendy"))
+    other = await http.get("/api/game/echo/x", headers=_auth("wendy"))
     assert other.status_code == 200
 
 
@@ -161,7 +166,7 @@ async def test_health_ready_and_metrics(
     assert checks["game"]
     assert not checks["balance"]
     assert not checks["balance_grpc"]
-    await http.get("/api/edge/echo/x", headers=_auth())
+    await http.get("/api/game/echo/x", headers=_auth())
     metrics = (await http.get("/metrics")).text
     for name in (
         "saga_gateway_open_connections",
@@ -169,6 +174,6 @@ async def test_health_ready_and_metrics(
         "saga_gateway_messages_out_total",
         "saga_gateway_errors_total",
         "saga_gateway_rate_limited_total",
-        'saga_gateway_proxy_requests_total{service="edge",status="200"}',
+        'saga_gateway_proxy_requests_total{service="game",status="200"}',
     ):
         assert name in metrics, name

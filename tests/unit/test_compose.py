@@ -7,6 +7,7 @@ import pkgutil
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import typer.main
@@ -108,6 +109,28 @@ def test_prometheus_scrapes_only_compose_services() -> None:
             for target in static["targets"]:
                 host = target.split(":")[0]
                 assert host in COMPOSE["services"], f"{job['job_name']} scrapes unknown {host}"
+
+
+def test_observability_configs_point_at_compose_services() -> None:
+    urls = [
+        source["url"]
+        for path in (ROOT / "deploy/grafana/provisioning/datasources").glob("*.yml")
+        for source in yaml.safe_load(path.read_text())["datasources"]
+    ]
+    promtail = yaml.safe_load((ROOT / "deploy/promtail/promtail.yaml").read_text())
+    urls += [client["url"] for client in promtail["clients"]]
+    urls += [s["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] for s in _our_services().values()]
+    assert len(urls) > len(_our_services())
+    for url in urls:
+        assert urlsplit(url).hostname in COMPOSE["services"], f"{url} is no compose service"
+
+
+def test_every_mounted_config_file_exists() -> None:
+    for name, spec in COMPOSE["services"].items():
+        for volume in spec.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), f"{name} mounts {source}, which does not exist"
 
 
 def test_unknown_command_is_caught() -> None:

@@ -1,0 +1,80 @@
+"""The telemetry module: JSON log lines carry the trace; untraced work stays out of traces."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+
+from saga.telemetry import (
+    configure_tracing,
+    context_from_carrier,
+    correlation_id,
+    current_trace_carrier,
+    json_log_handler,
+    tracing_enabled,
+    untraced,
+)
+
+
+def _log_line(message: str) -> dict[str, object]:
+    stream = io.StringIO()
+    logger = logging.getLogger(f"test.telemetry.{message}")
+    logger.addHandler(json_log_handler("unit", stream))
+    logger.propagate = False
+    logger.warning(message)
+    loaded: dict[str, object] = json.loads(stream.getvalue())
+    return loaded
+
+
+def test_a_log_line_is_json_with_the_current_span_and_correlation_id() -> None:
+    tracer = TracerProvider().get_tracer("unit")
+    token = correlation_id.set("req-42")
+    try:
+        with tracer.start_as_current_span("work") as span:
+            line = _log_line("inside")
+    finally:
+        correlation_id.reset(token)
+    context = span.get_span_context()
+    assert line["message"] == "inside"
+    assert line["level"] == "WARNING"
+    assert line["service"] == "unit"
+    assert line["trace_id"] == f"{context.trace_id:032x}"
+    assert line["span_id"] == f"{context.span_id:016x}"
+    assert line["correlation_id"] == "req-42"
+
+
+def test_outside_any_span_the_ids_are_null() -> None:
+    line = _log_line("outside")
+    assert line["trace_id"] is None
+    assert line["correlation_id"] is None
+
+
+def test_a_stored_carrier_continues_its_trace() -> None:
+    tracer = TracerProvider().get_tracer("unit")
+    with tracer.start_as_current_span("edge request") as request:
+        carrier = current_trace_carrier()
+    with tracer.start_as_current_span("relay", context=context_from_carrier(carrier)) as relay:
+        pass
+    assert "traceparent" in carrier
+    assert isinstance(relay, ReadableSpan)
+    assert relay.get_span_context().trace_id == request.get_span_context().trace_id
+    assert relay.parent is not None
+    assert relay.parent.span_id == request.get_span_context().span_id
+
+
+def test_untraced_work_records_nothing_and_says_so_downstream() -> None:
+    tracer = TracerProvider().get_tracer("unit")
+    with untraced(), tracer.start_as_current_span("sweeper tick") as tick:
+        carrier = current_trace_carrier()
+    assert not tick.is_recording()
+    assert carrier["traceparent"].endswith("-00"), carrier  # not sampled
+    assert not trace.get_current_span().get_span_context().is_valid
+
+
+def test_tracing_is_off_by_default() -> None:
+    assert configure_tracing("unit", "none") is None
+    assert not tracing_enabled()
