@@ -158,7 +158,9 @@ async def main() -> None:
                     metadata=auth,
                 )
 
-            await closed_loop(credit, 16, 1.0)  # warm-up
+            # Warm-up: each method's first calls load its script and build its handlers.
+            await closed_loop(credit, 16, 1.0)
+            await closed_loop(reserve_commit, 16, 1.0)
             # 500 requests/s: Reserve+Commit is two requests, so 250 pairs/s.
             for name, op, rate in (
                 ("Credit", credit, RATE),

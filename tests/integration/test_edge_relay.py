@@ -98,3 +98,29 @@ async def test_publishing_a_row_twice_starts_one_saga(
     handle = temporal_client.get_workflow_handle(f"order-{ledger_id}")
     assert (await handle.describe()).run_id == first_run
     await handle.terminate("no worker in this test")
+
+
+async def test_a_dropped_database_connection_does_not_stop_the_relay(
+    stack: SessionStack, temporal_client: Client, task_queue: str
+) -> None:
+    # A pool whose connections are gone answers asyncpg.InterfaceError, as PostgreSQL
+    # restarting under the relay did in `saga prove`; the relay must keep polling, not exit.
+    pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=1)
+    relay = OutboxRelay(pool, _starter(temporal_client, task_queue), poll_interval=0.1)
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stack.database_url, stop))
+    try:
+        await asyncio.sleep(0.3)
+        await pool.close()
+
+        async def failing_and_alive() -> None:
+            assert relay.last_error is not None
+            assert "InterfaceError" in relay.last_error
+            assert not running.done()
+
+        await assert_eventually(failing_and_alive, timeout=5)
+        await asyncio.sleep(0.3)  # several more polls against the dead pool
+        assert not running.done()
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=5)
