@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import psutil  # type: ignore[import-untyped]
 import redis.asyncio as aioredis
 from grpc import aio
 
@@ -86,6 +87,15 @@ async def closed_loop(op: Op, concurrency: int, seconds: float) -> float:
     started = time.perf_counter()
     await asyncio.gather(*(worker(w) for w in range(concurrency)))
     return done / (time.perf_counter() - started)
+
+
+async def sustained(op: Op, server: psutil.Process) -> tuple[float, float]:
+    """Median ops/s over three closed-loop runs, and the server's CPU microseconds per op."""
+    rates, cpu_before, started = [], sum(server.cpu_times()[:2]), time.perf_counter()
+    for _ in range(3):
+        rates.append(await closed_loop(op, 64, 3.0))
+    ops = statistics.mean(rates) * (time.perf_counter() - started)
+    return statistics.median(rates), (sum(server.cpu_times()[:2]) - cpu_before) * 1e6 / ops
 
 
 async def start_server(redis_url: str, home: Path) -> tuple[asyncio.subprocess.Process, int]:
@@ -171,10 +181,9 @@ async def main() -> None:
                     f"{name:15} open loop {rate}/s for {SECONDS:.0f}s: achieved {achieved:.0f}/s  "
                     f"p50 {percentile(lat, 0.5):.2f} ms  p99 {percentile(lat, 0.99):.2f} ms"
                 )
-            grpc_credit = statistics.median([await closed_loop(credit, 64, 3.0) for _ in range(3)])
-            grpc_rc = statistics.median(
-                [await closed_loop(reserve_commit, 64, 3.0) for _ in range(3)]
-            )
+            server = psutil.Process(proc.pid)
+            grpc_credit, credit_cpu = await sustained(credit, server)
+            grpc_rc, pair_cpu = await sustained(reserve_commit, server)
         scripts = BalanceScripts(redis)
         await scripts.load()
 
@@ -189,6 +198,11 @@ async def main() -> None:
         print(
             f"max sustained (64 in flight, one server process): Credit {grpc_credit:.0f} ops/s, "
             f"Reserve+Commit {grpc_rc:.0f} pairs/s"
+        )
+        print(
+            f"server CPU per call at that load: Credit {credit_cpu:.0f} us, Reserve+Commit "
+            f"{pair_cpu / 2:.0f} us, so one fully busy core would serve about "
+            f"{1e6 / credit_cpu:,.0f} Credit/s"
         )
         print(
             f"raw Redis, same credit script via EVALSHA from this process: {raw:.0f} ops/s; "

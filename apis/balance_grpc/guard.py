@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
+from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.message_factory import GetMessageClass
 from grpc import aio
 
 from domain.errors import CODE_TABLE, ErrorCode
@@ -30,53 +32,59 @@ class _Unreadable:
         self.detail = detail
 
 
-# The stubs make these generic; at run time they are plain classes.
+# The stubs make this generic; at run time it is a plain class.
 if TYPE_CHECKING:
     Handler: TypeAlias = grpc.RpcMethodHandler[Any, Any]
-    _Interceptor: TypeAlias = aio.ServerInterceptor[Any, Any]
 else:
     Handler = grpc.RpcMethodHandler
-    _Interceptor = aio.ServerInterceptor
 
 
-class RequestGuard(_Interceptor):
-    """Parses unary requests itself, so bad bytes get a status and a code like any bad input."""
+def _deserializer(parse: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    def deserialize(raw: bytes) -> Any:
+        if len(raw) > MAX_REQUEST_BYTES:
+            return _Unreadable(
+                ErrorCode.PAYLOAD_TOO_LARGE, f"requests are limited to {MAX_REQUEST_BYTES} bytes"
+            )
+        try:
+            return parse(raw)
+        except Exception:
+            return _Unreadable(ErrorCode.VALIDATION_FAILED, "the request bytes do not parse")
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Handler:
-        """Wrap the handler's deserializer and behaviour; streaming handlers pass unchanged."""
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None or handler.request_deserializer is None:
-            return handler
-        parse: Callable[[bytes], Any] = handler.request_deserializer
-        # The servicer's methods are coroutines on an aio server.
-        behaviour: Callable[..., Awaitable[Any]] = handler.unary_unary
+    return deserialize
 
-        def deserialize(raw: bytes) -> Any:
-            if len(raw) > MAX_REQUEST_BYTES:
-                return _Unreadable(
-                    ErrorCode.PAYLOAD_TOO_LARGE,
-                    f"requests are limited to {MAX_REQUEST_BYTES} bytes",
-                )
-            try:
-                return parse(raw)
-            except Exception:
-                return _Unreadable(ErrorCode.VALIDATION_FAILED, "the request bytes do not parse")
 
-        async def guarded(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
-            if isinstance(request, _Unreadable):
-                await context.abort(
-                    CODE_TABLE[request.code].grpc_status,
-                    request.detail,
-                    (("error-code", request.code.value),),
-                )
-            return await behaviour(request, context)
+def _guarded(behaviour: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    async def guarded(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
+        if isinstance(request, _Unreadable):
+            await context.abort(
+                CODE_TABLE[request.code].grpc_status,
+                request.detail,
+                (("error-code", request.code.value),),
+            )
+        return await behaviour(request, context)
 
-        return grpc.unary_unary_rpc_method_handler(
-            guarded,
-            request_deserializer=deserialize,
-            response_serializer=handler.response_serializer,
+    return guarded
+
+
+def add_guarded_service(server: aio.Server, service: ServiceDescriptor, servicer: object) -> None:
+    """Register `servicer`'s unary methods, each parsing its own request bytes.
+
+    Built once at start-up rather than as a server interceptor: an interceptor runs as an extra
+    coroutine and builds a new handler on every call, which a busy balance service pays for.
+    """
+    handlers: dict[str, Handler] = {}
+    for method in service.methods:
+        if method.client_streaming or method.server_streaming:
+            raise ValueError(f"{service.full_name}.{method.name} streams; only unary is guarded")
+        request = GetMessageClass(method.input_type)
+        response = GetMessageClass(method.output_type)
+        handlers[method.name] = grpc.unary_unary_rpc_method_handler(
+            _guarded(getattr(servicer, method.name)),
+            request_deserializer=_deserializer(request.FromString),
+            response_serializer=response.SerializeToString,
         )
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(service.full_name, handlers),)
+    )
+    # The fast path the generated code also takes; the stubs do not know it yet.
+    server.add_registered_method_handlers(service.full_name, handlers)  # type: ignore[attr-defined]

@@ -9,12 +9,13 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 from grpc_reflection.v1alpha import reflection
 
-from apis.balance_grpc.guard import TRANSPORT_MAX_BYTES, RequestGuard
+from apis.balance_grpc.guard import TRANSPORT_MAX_BYTES, add_guarded_service
 from apis.balance_grpc.servicer import BalanceServicer
 from domain.balance.book import BalanceBook
-from protos.balance.v1 import balance_pb2, balance_pb2_grpc
+from protos.balance.v1 import balance_pb2
 
-SERVICE_NAME = balance_pb2.DESCRIPTOR.services_by_name["BalanceService"].full_name
+SERVICE = balance_pb2.DESCRIPTOR.services_by_name["BalanceService"]
+SERVICE_NAME = SERVICE.full_name
 
 
 async def start_grpc_server(
@@ -22,13 +23,12 @@ async def start_grpc_server(
 ) -> tuple[aio.Server, Any, int]:
     """Start serving on `address` (port 0 picks one); the server, its health and its port."""
     server = aio.server(
-        interceptors=[RequestGuard()],
         options=[
             ("grpc.so_reuseport", 0),
             ("grpc.max_receive_message_length", TRANSPORT_MAX_BYTES),
         ],
     )
-    balance_pb2_grpc.add_BalanceServiceServicer_to_server(BalanceServicer(book, jwt_secret), server)
+    add_guarded_service(server, SERVICE, BalanceServicer(book, jwt_secret))
     health_servicer = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
