@@ -12,6 +12,7 @@ from apis.balance_http.app import create_app
 from domain.balance.book import BalanceBook
 from domain.balance.settings import BalanceSettings, balance_redis
 from domain.errors import Unavailable
+from saga.event_loop import freeze_startup_heap
 from saga.serving import hosted_server
 from saga.telemetry import configure_telemetry, untraced
 
@@ -41,6 +42,7 @@ async def run_balance_service(settings: BalanceSettings) -> None:
         book, secret, f"{settings.bind_host}:{settings.balance_grpc_port}"
     )
     http = hosted_server(create_app(book, secret), settings.bind_host, settings.balance_http_port)
+    freeze_startup_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

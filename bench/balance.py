@@ -18,9 +18,11 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import httpx
 import psutil  # type: ignore[import-untyped]
 import redis.asyncio as aioredis
 from grpc import aio
+from prometheus_client.parser import text_string_to_metric_families
 
 from domain.balance.book import BalanceBook
 from domain.balance.scripts import BalanceScripts
@@ -89,6 +91,22 @@ async def closed_loop(op: Op, concurrency: int, seconds: float) -> float:
     return done / (time.perf_counter() - started)
 
 
+async def server_slow_calls(http_port: int) -> tuple[int, int]:
+    """(calls answered, calls slower than 10 ms) so far, from the server's own histogram."""
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"http://127.0.0.1:{http_port}/metrics")).text
+    total = fast = 0.0
+    for family in text_string_to_metric_families(text):
+        if family.name != "saga_balance_grpc_request_seconds":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_count"):
+                total += sample.value
+            elif sample.name.endswith("_bucket") and sample.labels["le"] == "0.01":
+                fast += sample.value
+    return int(total), int(total - fast)
+
+
 async def sustained(op: Op, server: psutil.Process) -> tuple[float, float]:
     """Median ops/s over three closed-loop runs, and the server's CPU microseconds per op."""
     rates, cpu_before, started = [], sum(server.cpu_times()[:2]), time.perf_counter()
@@ -98,8 +116,8 @@ async def sustained(op: Op, server: psutil.Process) -> tuple[float, float]:
     return statistics.median(rates), (sum(server.cpu_times()[:2]) - cpu_before) * 1e6 / ops
 
 
-async def start_server(redis_url: str, home: Path) -> tuple[asyncio.subprocess.Process, int]:
-    """A real `saga api balance` process."""
+async def start_server(redis_url: str, home: Path) -> tuple[asyncio.subprocess.Process, int, int]:
+    """A real `saga api balance` process; its gRPC and HTTP ports."""
     grpc_port, http_port = free_port(), free_port()
     env = {
         **os.environ,
@@ -120,7 +138,7 @@ async def start_server(redis_url: str, home: Path) -> tuple[asyncio.subprocess.P
     )
     async with aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
         await asyncio.wait_for(channel.channel_ready(), timeout=30)
-    return proc, grpc_port
+    return proc, grpc_port, http_port
 
 
 async def main() -> None:
@@ -128,7 +146,7 @@ async def main() -> None:
     valkey = EmbeddedValkey(home / "valkey", free_port(), persistent=False)
     await valkey.start()
     redis = aioredis.Redis.from_url(valkey.url, max_connections=128)
-    proc, port = await start_server(valkey.url, home)
+    proc, port, http_port = await start_server(valkey.url, home)
     token = issue_token(DEV_JWT_SECRET, "bench", kind=TokenKind.SERVICE, ttl_seconds=3600)
     auth = (("authorization", f"Bearer {token}"),)
     try:
@@ -176,10 +194,16 @@ async def main() -> None:
                 ("Credit", credit, RATE),
                 ("Reserve+Commit", reserve_commit, RATE // 2),
             ):
+                before = await server_slow_calls(http_port)
                 lat, achieved = await open_loop(op, rate, SECONDS)
+                after = await server_slow_calls(http_port)
                 print(
                     f"{name:15} open loop {rate}/s for {SECONDS:.0f}s: achieved {achieved:.0f}/s  "
                     f"p50 {percentile(lat, 0.5):.2f} ms  p99 {percentile(lat, 0.99):.2f} ms"
+                )
+                print(
+                    f"{'':15} server side (its latency histogram): {after[0] - before[0]} calls, "
+                    f"{after[1] - before[1]} took over 10 ms"
                 )
             server = psutil.Process(proc.pid)
             grpc_credit, credit_cpu = await sustained(credit, server)

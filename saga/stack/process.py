@@ -6,6 +6,7 @@ import asyncio
 import ctypes
 import os
 import pwd
+import random
 import signal
 import socket
 import subprocess
@@ -49,8 +50,38 @@ def ensure_port_free(host: str, port: int, what: str, env_var: str) -> None:
             ) from None
 
 
+_LOWEST_PICKED_PORT = 20_000
+_handed_out: set[int] = set()
+
+
+def _ephemeral_floor() -> int:
+    """The first port the OS hands to outgoing connections (Linux default 32768)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port the OS says is free right now (for tests and ephemeral servers)."""
+    """A port free right now, for tests and throwaway platforms.
+
+    Picked below the OS's ephemeral range: a port the OS itself chose (bind to 0) can be given
+    to some outgoing connection between this check and the server's bind, which made a
+    platform with a dozen such ports fail to start now and then. Never the same port twice
+    in one process.
+    """
+    ceiling = _ephemeral_floor() - 1
+    for _ in range(200 if ceiling - _LOWEST_PICKED_PORT > 1_000 else 0):
+        port = random.randint(_LOWEST_PICKED_PORT, ceiling)
+        if port in _handed_out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
