@@ -41,7 +41,9 @@ pytest: $(PROTO_STAMP)
 test: lint typecheck pytest
 
 bench: $(PROTO_STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench.order_saga
+	$(BIN)/python -m bench.balance
+	$(BIN)/python -m bench.gateway
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
