@@ -62,5 +62,4 @@ async def run_balance_service(settings: BalanceSettings) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await book.changes.drain()
         await redis.aclose()

@@ -15,6 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
+from asyncio.subprocess import Process
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -35,7 +36,9 @@ from saga.tokens import TokenKind, issue_token
 
 RATE = 500
 SECONDS = 6.0
+BATCH = 100
 Op = Callable[[int], Awaitable[object]]
+Metadata = tuple[tuple[str, str], ...]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -107,66 +110,91 @@ async def server_slow_calls(http_port: int) -> tuple[int, int]:
     return int(total), int(total - fast)
 
 
-async def sustained(op: Op, server: psutil.Process) -> tuple[float, float]:
-    """Median ops/s over three closed-loop runs, and the server's CPU microseconds per op."""
-    rates, cpu_before, started = [], sum(server.cpu_times()[:2]), time.perf_counter()
-    for _ in range(3):
-        rates.append(await closed_loop(op, 64, 3.0))
-    ops = statistics.mean(rates) * (time.perf_counter() - started)
-    return statistics.median(rates), (sum(server.cpu_times()[:2]) - cpu_before) * 1e6 / ops
+def cpu_seconds(process: psutil.Process) -> float:
+    """User + system CPU the process has used so far."""
+    return float(sum(process.cpu_times()[:2]))
 
 
-async def start_server(redis_url: str, home: Path) -> tuple[asyncio.subprocess.Process, int, int]:
-    """A real `saga api balance` process; its gRPC and HTTP ports."""
-    grpc_port, http_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "REDIS_URL": redis_url,
-        "BALANCE_GRPC_PORT": str(grpc_port),
-        "BALANCE_HTTP_PORT": str(http_port),
-        "SAGA_HOME": str(home),
-    }
+async def sustained(
+    op: Op, server: psutil.Process, concurrency: int = 64, rounds: int = 3
+) -> tuple[float, float, float]:
+    """Median calls/s over closed-loop runs, the server's CPU us per call, and the calls made."""
+    rates, cpu_before, started = [], cpu_seconds(server), time.perf_counter()
+    for _ in range(rounds):
+        rates.append(await closed_loop(op, concurrency, 3.0))
+    calls = statistics.mean(rates) * (time.perf_counter() - started)
+    return statistics.median(rates), (cpu_seconds(server) - cpu_before) * 1e6 / calls, calls
+
+
+async def start_process(argv: list[str], grpc_port: int, env: dict[str, str]) -> Process:
+    """A server process, once its gRPC port answers."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "saga",
-        "api",
-        "balance",
-        env=env,
+        *argv,
+        env={**os.environ, **env},
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
     async with aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
         await asyncio.wait_for(channel.channel_ready(), timeout=30)
+    return proc
+
+
+async def start_server(redis_url: str, home: Path) -> tuple[Process, int, int]:
+    """A real `saga api balance` process; its gRPC and HTTP ports."""
+    grpc_port, http_port = free_port(), free_port()
+    env = {
+        "REDIS_URL": redis_url,
+        "BALANCE_GRPC_PORT": str(grpc_port),
+        "BALANCE_HTTP_PORT": str(http_port),
+        "SAGA_HOME": str(home),
+    }
+    proc = await start_process(["-m", "saga", "api", "balance"], grpc_port, env)
     return proc, grpc_port, http_port
+
+
+def credit_op(stub: pb_grpc.BalanceServiceAsyncStub, auth: Metadata, prefix: str) -> Op:
+    """One Credit per call, each with its own idempotency key, over 200 accounts."""
+    serial = itertools.count()
+
+    async def credit(i: int) -> object:
+        return await stub.Credit(
+            pb.CreditRequest(
+                account_id=f"a{i % 200}", amount=1, idempotency_key=f"{prefix}-{next(serial)}"
+            ),
+            metadata=auth,
+        )
+
+    return credit
 
 
 async def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="bench-balance-"))
     valkey = EmbeddedValkey(home / "valkey", free_port(), persistent=False)
     await valkey.start()
+    assert valkey.process is not None
+    assert valkey.process.pid is not None
+    valkey_process = psutil.Process(valkey.process.pid)
     redis = aioredis.Redis.from_url(valkey.url, max_connections=128)
     proc, port, http_port = await start_server(valkey.url, home)
+    noop_port = free_port()
+    noop = await start_process(["-m", "bench.noop_grpc", str(noop_port)], noop_port, {})
     token = issue_token(DEV_JWT_SECRET, "bench", kind=TokenKind.SERVICE, ttl_seconds=3600)
-    auth = (("authorization", f"Bearer {token}"),)
+    auth: Metadata = (("authorization", f"Bearer {token}"),)
+    run = time.time_ns()
     try:
-        async with aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        async with (
+            aio.insecure_channel(f"127.0.0.1:{port}") as channel,
+            aio.insecure_channel(f"127.0.0.1:{noop_port}") as noop_channel,
+        ):
             stub = pb_grpc.BalanceServiceStub(channel)
             for n in range(200):
                 await stub.Credit(
                     pb.CreditRequest(account_id=f"a{n}", amount=10**9, idempotency_key=f"f{n}"),
                     metadata=auth,
                 )
-            run = time.time_ns()
+            credit = credit_op(stub, auth, f"c{run}")
             serial = itertools.count()  # every request its own idempotency key
-
-            async def credit(i: int) -> object:
-                return await stub.Credit(
-                    pb.CreditRequest(
-                        account_id=f"a{i % 200}", amount=1, idempotency_key=f"c{run}-{next(serial)}"
-                    ),
-                    metadata=auth,
-                )
 
             async def reserve_commit(i: int) -> object:
                 held = await stub.Reserve(
@@ -186,9 +214,28 @@ async def main() -> None:
                     metadata=auth,
                 )
 
+            async def batch_credit(i: int) -> object:
+                ops = [
+                    pb.BatchOperation(
+                        credit=pb.CreditRequest(
+                            account_id=f"a{(i + j) % 200}",
+                            amount=1,
+                            idempotency_key=f"b{run}-{next(serial)}",
+                        )
+                    )
+                    for j in range(BATCH)
+                ]
+                answer = await stub.Batch(pb.BatchRequest(operations=ops), metadata=auth)
+                assert all(r.WhichOneof("result") == "mutation" for r in answer.results)
+                return answer
+
+            noop_credit = credit_op(pb_grpc.BalanceServiceStub(noop_channel), auth, "n")
+
             # Warm-up: each method's first calls load its script and build its handlers.
             await closed_loop(credit, 16, 1.0)
             await closed_loop(reserve_commit, 16, 1.0)
+            await closed_loop(batch_credit, 2, 1.0)
+            await closed_loop(noop_credit, 16, 1.0)
             # 500 requests/s: Reserve+Commit is two requests, so 250 pairs/s.
             for name, op, rate in (
                 ("Credit", credit, RATE),
@@ -205,9 +252,20 @@ async def main() -> None:
                     f"{'':15} server side (its latency histogram): {after[0] - before[0]} calls, "
                     f"{after[1] - before[1]} took over 10 ms"
                 )
-            server = psutil.Process(proc.pid)
-            grpc_credit, credit_cpu = await sustained(credit, server)
-            grpc_rc, pair_cpu = await sustained(reserve_commit, server)
+            server, floor_server = psutil.Process(proc.pid), psutil.Process(noop.pid)
+            # Credit and the no-work floor take turns, so both see the same machine.
+            credit_runs, floor_runs = [], []
+            for _ in range(3):
+                credit_runs.append(await sustained(credit, server, rounds=1))
+                floor_runs.append(await sustained(noop_credit, floor_server, rounds=1))
+            grpc_credit = statistics.median(r[0] for r in credit_runs)
+            credit_cpu = statistics.median(r[1] for r in credit_runs)
+            floor = statistics.median(r[0] for r in floor_runs)
+            floor_cpu = statistics.median(r[1] for r in floor_runs)
+            grpc_rc, pair_cpu, _ = await sustained(reserve_commit, server)
+            valkey_before = cpu_seconds(valkey_process)
+            batches, batch_cpu, calls = await sustained(batch_credit, server, concurrency=4)
+            valkey_cpu = (cpu_seconds(valkey_process) - valkey_before) * 1e6 / (calls * BATCH)
         scripts = BalanceScripts(redis)
         await scripts.load()
 
@@ -220,17 +278,25 @@ async def main() -> None:
 
         raw = statistics.median([await closed_loop(raw_credit, 64, 3.0) for _ in range(3)])
         print(
-            f"max sustained (64 in flight, one server process): Credit {grpc_credit:.0f} ops/s, "
-            f"Reserve+Commit {grpc_rc:.0f} pairs/s"
+            f"one server process, 64 calls in flight: Credit {grpc_credit:.0f} ops/s, "
+            f"Reserve+Commit {grpc_rc:.0f} pairs/s; server CPU per call: Credit "
+            f"{credit_cpu:.0f} us, Reserve+Commit {pair_cpu / 2:.0f} us"
         )
         print(
-            f"server CPU per call at that load: Credit {credit_cpu:.0f} us, Reserve+Commit "
-            f"{pair_cpu / 2:.0f} us, so one fully busy core would serve about "
-            f"{1e6 / credit_cpu:,.0f} Credit/s"
+            f"gRPC floor, the same server set-up doing no work (bench/noop_grpc.py), "
+            f"taking turns with Credit: {floor:.0f} calls/s at {floor_cpu:.0f} us CPU per call; "
+            f"Credit reaches {grpc_credit / floor:.2f} of it"
+        )
+        print(
+            f"one server process, Batch of {BATCH} credits, 4 calls in flight: "
+            f"{batches * BATCH:.0f} ops/s ({batches:.0f} calls/s); server CPU per credit "
+            f"{batch_cpu / BATCH:.0f} us, Valkey CPU per credit "
+            f"{valkey_cpu:.0f} us"
         )
         print(
             f"raw Redis, same credit script via EVALSHA from this process: {raw:.0f} ops/s; "
-            f"gRPC/raw ratio {grpc_credit / raw:.2f}"
+            f"gRPC/raw ratio {grpc_credit / raw:.2f} (Credit), "
+            f"{batches * BATCH / raw:.2f} (Batch)"
         )
         book = BalanceBook.build(redis)
         for i in range(0, 50_000, 100):
@@ -259,8 +325,9 @@ async def main() -> None:
             f"{(time.perf_counter() - started) / 2000 * 1e6:.0f} us"
         )
     finally:
-        proc.terminate()
-        await proc.wait()
+        for process in (proc, noop):
+            process.terminate()
+            await process.wait()
         await redis.aclose()
         await valkey.stop()
 

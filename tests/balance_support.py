@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
 
 from domain.balance.book import BalanceBook
 
@@ -59,3 +61,13 @@ def user_token(user_id: str) -> str:
     from saga.tokens import issue_token
 
     return issue_token(SECRET, user_id)
+
+
+async def next_event(pubsub: PubSub) -> dict[str, object] | None:
+    """The next event on a subscribed channel, decoded; None if none comes within 2 s."""
+    for _ in range(10):
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
+        if message:
+            event: dict[str, object] = json.loads(message["data"])
+            return event
+    return None

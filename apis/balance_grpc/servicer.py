@@ -21,13 +21,15 @@ from apis.balance_grpc.convert import (
 )
 from domain.balance.book import BalanceBook
 from domain.balance.pots import SidePot
+from domain.balance.scripts import Prepared
 from domain.balance.types import Mutation, ReservationResult
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError, ErrorCode, ValidationFailed
 from protos.balance.v1 import balance_pb2 as pb
 from protos.balance.v1 import balance_pb2_grpc as pb_grpc
 from saga.tokens import Claims
 
 T = TypeVar("T")
+MAX_BATCH_OPERATIONS = 1000
 Context = aio.ServicerContext[Any, Any]
 log = logging.getLogger(__name__)
 
@@ -275,6 +277,71 @@ class BalanceServicer(pb_grpc.BalanceServiceServicer):
 
         return await self._run("SettlePot", context, work)
 
+    async def Batch(self, request: pb.BatchRequest, context: Context) -> pb.BatchResponse:
+        async def work(claims: Claims) -> pb.BatchResponse:
+            count = len(request.operations)
+            if not 1 <= count <= MAX_BATCH_OPERATIONS:
+                raise ValidationFailed(
+                    f"a batch holds 1 to {MAX_BATCH_OPERATIONS} operations, not {count}"
+                )
+            steps = [await self._prepare(claims, op) for op in request.operations]
+            outcomes = await self.book.scripts.perform_in_order(steps)
+            return pb.BatchResponse(results=[_batch_result(o) for o in outcomes])
+
+        return await self._run("Batch", context, work)
+
+    async def _prepare(
+        self, claims: Claims, op: pb.BatchOperation
+    ) -> Prepared[Mutation | ReservationResult] | DomainError:
+        """One batch operation checked and ready to run, or why it is refused."""
+        kind = op.WhichOneof("operation")
+        accounts, reservations = self.book.accounts, self.book.reservations
+        step: Prepared[Mutation | ReservationResult]
+        try:
+            if kind == "credit" or kind == "debit":
+                order = op.credit if kind == "credit" else op.debit
+                may_act_on(claims, order.account_id)
+                prepare = accounts.prepare_credit if kind == "credit" else accounts.prepare_debit
+                step = prepare(
+                    order.account_id,
+                    order.amount,
+                    idempotency_key=order.idempotency_key,
+                    source=order.source,
+                    expected_version=_version(order),
+                    reference=order.reference,
+                )
+            elif kind == "reserve":
+                may_act_on(claims, op.reserve.account_id)
+                step = reservations.prepare_reserve(
+                    op.reserve.account_id,
+                    op.reserve.amount,
+                    ttl_seconds=op.reserve.ttl_seconds,
+                    idempotency_key=op.reserve.idempotency_key,
+                    reservation_id=op.reserve.reservation_id,
+                    source=op.reserve.source,
+                    reference=op.reserve.reference,
+                    expected_version=_version(op.reserve),
+                )
+            elif kind == "commit_reservation":
+                commit = op.commit_reservation
+                await self._owner_of(claims, commit.reservation_id)
+                step = reservations.prepare_commit(
+                    commit.reservation_id,
+                    idempotency_key=commit.idempotency_key,
+                    amount=commit.amount,
+                )
+            elif kind == "release_reservation":
+                release = op.release_reservation
+                await self._owner_of(claims, release.reservation_id)
+                step = reservations.prepare_release(
+                    release.reservation_id, idempotency_key=release.idempotency_key
+                )
+            else:
+                raise ValidationFailed("the operation is empty: set one of its fields")
+        except DomainError as err:
+            return err
+        return step
+
     async def CancelPot(
         self, request: pb.CancelPotRequest, context: Context
     ) -> pb.SettlePotResponse:
@@ -286,6 +353,14 @@ class BalanceServicer(pb_grpc.BalanceServiceServicer):
             return resolution_message(result)
 
         return await self._run("CancelPot", context, work)
+
+
+def _batch_result(outcome: Mutation | ReservationResult | DomainError) -> pb.BatchResult:
+    if isinstance(outcome, DomainError):
+        return pb.BatchResult(error=pb.BatchError(code=outcome.code.value, message=outcome.detail))
+    if isinstance(outcome, Mutation):
+        return pb.BatchResult(mutation=_mutation_response(outcome))
+    return pb.BatchResult(reservation=_reservation_response(outcome))
 
 
 def _mutation_response(result: Mutation) -> pb.MutationResponse:

@@ -8,7 +8,14 @@ import redis.asyncio as aioredis
 
 from domain.balance import keys
 from domain.balance.events import BalanceChanges
-from domain.balance.scripts import REDIS_DOWN, BalanceScripts, text
+from domain.balance.scripts import (
+    REDIS_DOWN,
+    BalanceScripts,
+    Prepared,
+    ScriptAnswer,
+    ScriptRequest,
+    text,
+)
 from domain.balance.types import (
     CREDIT_SOURCES,
     DEBIT_SOURCES,
@@ -78,6 +85,30 @@ class AccountService:
         open_account: bool = True,
     ) -> Mutation:
         """Add chips; opens the account on its first credit unless `open_account` is False."""
+        return await self.scripts.perform(
+            self.prepare_credit(
+                account_id,
+                amount,
+                idempotency_key=idempotency_key,
+                source=source,
+                expected_version=expected_version,
+                reference=reference,
+                open_account=open_account,
+            )
+        )
+
+    def prepare_credit(
+        self,
+        account_id: str,
+        amount: int,
+        *,
+        idempotency_key: str,
+        source: str = "",
+        expected_version: int | None = None,
+        reference: str = "",
+        open_account: bool = True,
+    ) -> Prepared[Mutation]:
+        """A checked credit, to run alone or in a batch."""
         chosen = parse_source(source, Source.DEPOSIT, CREDIT_SOURCES)
         args = [
             require_id(account_id),
@@ -87,7 +118,8 @@ class AccountService:
             require_reference(reference),
             "1" if open_account else "0",
         ]
-        return await self._mutate("credit", args, require_idempotency_key(idempotency_key))
+        request = ScriptRequest("credit", args, require_idempotency_key(idempotency_key))
+        return Prepared(request, self._mutation)
 
     async def debit(
         self,
@@ -100,6 +132,28 @@ class AccountService:
         reference: str = "",
     ) -> Mutation:
         """Take chips from the available balance; never below zero."""
+        return await self.scripts.perform(
+            self.prepare_debit(
+                account_id,
+                amount,
+                idempotency_key=idempotency_key,
+                source=source,
+                expected_version=expected_version,
+                reference=reference,
+            )
+        )
+
+    def prepare_debit(
+        self,
+        account_id: str,
+        amount: int,
+        *,
+        idempotency_key: str,
+        source: str = "",
+        expected_version: int | None = None,
+        reference: str = "",
+    ) -> Prepared[Mutation]:
+        """A checked debit, to run alone or in a batch."""
         chosen = parse_source(source, Source.WITHDRAWAL, DEBIT_SOURCES)
         args = [
             require_id(account_id),
@@ -108,7 +162,8 @@ class AccountService:
             version_arg(expected_version),
             require_reference(reference),
         ]
-        return await self._mutate("debit", args, require_idempotency_key(idempotency_key))
+        request = ScriptRequest("debit", args, require_idempotency_key(idempotency_key))
+        return Prepared(request, self._mutation)
 
     async def transactions(self, account_id: str, limit: int = 50) -> list[Transaction]:
         """The account's newest transactions first."""
@@ -126,8 +181,7 @@ class AccountService:
             raise Unavailable(f"Redis is unreachable: {exc}") from exc
         return [Transaction.from_json(json.loads(raw)) for raw in raws if raw is not None]
 
-    async def _mutate(self, operation: str, args: list[str], idempotency_key: str) -> Mutation:
-        answer = await self.scripts.run(operation, args, idempotency_key=idempotency_key)
+    def _mutation(self, answer: ScriptAnswer) -> Mutation:
         account = AccountBalance.from_json(answer.body["account"])
         transaction = Transaction.from_json(answer.body["transaction"])
         if answer.replayed:

@@ -40,7 +40,7 @@ class BalanceBook:
     ) -> BalanceBook:
         """Wire the services; nothing connects until the first call."""
         scripts = BalanceScripts(redis, clock)
-        changes = BalanceChanges(redis, cache or BalanceReadCache())
+        changes = BalanceChanges(cache or BalanceReadCache())
         return cls(
             redis,
             scripts,

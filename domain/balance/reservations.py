@@ -11,7 +11,15 @@ import redis.asyncio as aioredis
 from domain.balance import keys
 from domain.balance.economy import RESERVATIONS_CLOSED
 from domain.balance.events import BalanceChanges
-from domain.balance.scripts import REDIS_DOWN, BalanceScripts, as_list, text
+from domain.balance.scripts import (
+    REDIS_DOWN,
+    BalanceScripts,
+    Prepared,
+    ScriptAnswer,
+    ScriptRequest,
+    as_list,
+    text,
+)
 from domain.balance.types import (
     AccountBalance,
     ExpiryBatch,
@@ -59,6 +67,32 @@ class ReservationService:
         expected_version: int | None = None,
     ) -> ReservationResult:
         """Hold `amount` of the available chips for `ttl_seconds`."""
+        return await self.scripts.perform(
+            self.prepare_reserve(
+                account_id,
+                amount,
+                ttl_seconds=ttl_seconds,
+                idempotency_key=idempotency_key,
+                reservation_id=reservation_id,
+                source=source,
+                reference=reference,
+                expected_version=expected_version,
+            )
+        )
+
+    def prepare_reserve(
+        self,
+        account_id: str,
+        amount: int,
+        *,
+        ttl_seconds: int,
+        idempotency_key: str,
+        reservation_id: str = "",
+        source: str = "",
+        reference: str = "",
+        expected_version: int | None = None,
+    ) -> Prepared[ReservationResult]:
+        """A checked reservation, to run alone or in a batch."""
         chosen = parse_source(source, Source.BUY_IN, RESERVE_SOURCES)
         args = [
             require_id(account_id),
@@ -69,22 +103,38 @@ class ReservationService:
             require_reference(reference),
             version_arg(expected_version),
         ]
-        return await self._resolve("reserve", args, idempotency_key)
+        return self._prepared("reserve", args, idempotency_key)
 
     async def commit(
         self, reservation_id: str, *, idempotency_key: str, amount: int = 0
     ) -> ReservationResult:
         """Take `amount` (0 = all) of the reserved chips; the rest is released."""
+        return await self.scripts.perform(
+            self.prepare_commit(reservation_id, idempotency_key=idempotency_key, amount=amount)
+        )
+
+    def prepare_commit(
+        self, reservation_id: str, *, idempotency_key: str, amount: int = 0
+    ) -> Prepared[ReservationResult]:
+        """A checked commit, to run alone or in a batch."""
         args = [
             require_id(reservation_id, "reservation_id"),
             str(require_amount(amount, allow_zero=True)),
         ]
-        return await self._resolve("commit_reservation", args, idempotency_key)
+        return self._prepared("commit_reservation", args, idempotency_key)
 
     async def release(self, reservation_id: str, *, idempotency_key: str) -> ReservationResult:
         """Give the reserved chips back to the available balance."""
+        return await self.scripts.perform(
+            self.prepare_release(reservation_id, idempotency_key=idempotency_key)
+        )
+
+    def prepare_release(
+        self, reservation_id: str, *, idempotency_key: str
+    ) -> Prepared[ReservationResult]:
+        """A checked release, to run alone or in a batch."""
         args = [require_id(reservation_id, "reservation_id")]
-        return await self._resolve("release_reservation", args, idempotency_key)
+        return self._prepared("release_reservation", args, idempotency_key)
 
     async def get(self, reservation_id: str) -> Reservation:
         """One reservation in any state."""
@@ -125,22 +175,24 @@ class ReservationService:
         RESERVATIONS_CLOSED.labels("expired").inc(len(expired))
         return ExpiryBatch(expired, accounts, int(answer.body["remaining"]))
 
-    async def _resolve(
+    def _prepared(
         self, operation: str, args: list[str], idempotency_key: str
-    ) -> ReservationResult:
-        answer = await self.scripts.run(
-            operation, args, idempotency_key=require_idempotency_key(idempotency_key)
-        )
-        account = AccountBalance.from_json(answer.body["account"])
-        reservation = Reservation.from_json(answer.body["reservation"])
-        transaction = Transaction.from_json(answer.body["transaction"])
-        if answer.replayed:
-            self.changes.seen(account)
-        else:
-            self.changes.applied(account, transaction.source, transaction.amount)
-            if operation in _CLOSING:
-                RESERVATIONS_CLOSED.labels(_CLOSING[operation]).inc()
-        return ReservationResult(account, reservation, answer.replayed)
+    ) -> Prepared[ReservationResult]:
+        request = ScriptRequest(operation, args, require_idempotency_key(idempotency_key))
+
+        def finish(answer: ScriptAnswer) -> ReservationResult:
+            account = AccountBalance.from_json(answer.body["account"])
+            reservation = Reservation.from_json(answer.body["reservation"])
+            transaction = Transaction.from_json(answer.body["transaction"])
+            if answer.replayed:
+                self.changes.seen(account)
+            else:
+                self.changes.applied(account, transaction.source, transaction.amount)
+                if operation in _CLOSING:
+                    RESERVATIONS_CLOSED.labels(_CLOSING[operation]).inc()
+            return ReservationResult(account, reservation, answer.replayed)
+
+        return Prepared(request, finish)
 
 
 def _new_id() -> str:

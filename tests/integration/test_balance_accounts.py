@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
+from datetime import UTC, datetime
 
 import pytest
 import redis.asyncio as aioredis
@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 from domain.balance import keys
 from domain.balance.scripts import script_source
 from domain.errors import DomainError, ErrorCode, NotFound
-from tests.balance_support import START_MS, FakeClock, make_book
+from tests.balance_support import START_MS, FakeClock, make_book, next_event
 
 
 async def test_lua_sha256_matches_hashlib(redis: aioredis.Redis) -> None:
@@ -106,21 +106,47 @@ async def test_transactions_newest_first(redis: aioredis.Redis) -> None:
 
 
 async def test_changes_are_published_on_the_players_channel(redis: aioredis.Redis) -> None:
-    book = make_book(redis)
+    book = make_book(redis, FakeClock())
     pubsub = redis.pubsub()
     await pubsub.subscribe("user:gina")
     await pubsub.get_message(timeout=1)
     await book.accounts.credit("gina", 42, idempotency_key="c1")
-    message = None
-    for _ in range(20):
-        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
-        if message:
-            break
+    await book.reservations.reserve("gina", 10, ttl_seconds=30, idempotency_key="r1")
+    credited, reserved = await next_event(pubsub), await next_event(pubsub)
+    # A replay applies nothing, so it tells no one.
+    await book.accounts.credit("gina", 42, idempotency_key="c1")
+    replayed = await next_event(pubsub)
     await pubsub.aclose()  # type: ignore[no-untyped-call]
-    assert message is not None
-    event = json.loads(message["data"])
-    assert event["kind"] == "balance.changed"
-    assert (event["balance"], event["available"], event["source"]) == (42, 42, "DEPOSIT")
+    at = datetime.fromtimestamp(START_MS / 1000, UTC).isoformat(timespec="microseconds")
+    assert credited == {
+        "kind": "balance.changed",
+        "account_id": "gina",
+        "balance": 42,
+        "reserved": 0,
+        "available": 42,
+        "source": "DEPOSIT",
+        "at": at,
+    }
+    assert reserved is not None
+    assert (reserved["reserved"], reserved["available"], reserved["source"]) == (10, 32, "BUY_IN")
+    assert replayed is None
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1970, 1, 1, tzinfo=UTC),
+        datetime(2000, 2, 29, 23, 59, 59, 999000, tzinfo=UTC),
+        datetime(2024, 12, 31, 12, 0, 0, 5000, tzinfo=UTC),
+        datetime(2100, 3, 1, 0, 0, 1, tzinfo=UTC),
+    ],
+)
+async def test_event_times_are_python_isoformat(redis: aioredis.Redis, moment: datetime) -> None:
+    source = script_source("ensure_account").split("\nlocal function load_account")[0]
+    ms = int(moment.timestamp() * 1000)
+    got = await redis.eval(source + "\nreturn iso_utc(tonumber(ARGV[1]))", 0, str(ms))
+    assert got.decode() == moment.isoformat(timespec="microseconds")
+    assert datetime.fromisoformat(got.decode()) == moment
 
 
 async def test_concurrent_debits_never_overdraw(redis: aioredis.Redis) -> None:

@@ -293,3 +293,104 @@ async def test_health_and_reflection(channel: aio.Channel) -> None:
     async for response in responses:
         names = [s.name for s in response.list_services_response.service]
     assert "balance.v1.BalanceService" in names
+
+
+async def test_batch_applies_in_order_and_answers_each_operation(channel: aio.Channel) -> None:
+    stub = pb_grpc.BalanceServiceStub(channel)
+    Op = pb.BatchOperation
+    ops = [
+        Op(credit=pb.CreditRequest(account_id="bt", amount=100, idempotency_key="b-c1")),
+        Op(
+            reserve=pb.ReserveRequest(
+                account_id="bt",
+                amount=60,
+                ttl_seconds=60,
+                reservation_id="bt-seat",
+                idempotency_key="b-r1",
+            )
+        ),
+        # Needs the reservation just above: order is kept.
+        Op(
+            commit_reservation=pb.CommitReservationRequest(
+                reservation_id="bt-seat", amount=25, idempotency_key="b-k1"
+            )
+        ),
+        Op(debit=pb.DebitRequest(account_id="bt", amount=500, idempotency_key="b-d1")),
+        Op(debit=pb.DebitRequest(account_id="bt", amount=-5, idempotency_key="b-d2")),
+        Op(),
+        Op(
+            release_reservation=pb.ReleaseReservationRequest(
+                reservation_id="bt-seat", idempotency_key="b-x1"
+            )
+        ),
+        Op(debit=pb.DebitRequest(account_id="bt", amount=75, idempotency_key="b-d3")),
+    ]
+    answer = await stub.Batch(pb.BatchRequest(operations=ops), metadata=AUTH)
+    kinds = [r.WhichOneof("result") for r in answer.results]
+    assert kinds == [
+        "mutation",
+        "reservation",
+        "reservation",
+        "error",
+        "error",
+        "error",
+        "error",
+        "mutation",
+    ]
+    results = answer.results
+    assert (results[0].mutation.balance, results[0].mutation.version) == (100, 1)
+    assert (results[1].reservation.reserved, results[1].reservation.available) == (60, 40)
+    assert results[2].reservation.reservation.status == "COMMITTED"
+    assert (results[2].reservation.balance, results[2].reservation.reserved) == (75, 0)
+    assert [r.error.code for r in results[3:7]] == [
+        "INSUFFICIENT_FUNDS",
+        "VALIDATION_FAILED",
+        "VALIDATION_FAILED",
+        "RESERVATION_ALREADY_RESOLVED",
+    ]
+    assert all(r.error.message for r in results[3:7])
+    assert (results[7].mutation.balance, results[7].mutation.version) == (0, 4)
+    # The whole batch again: every applied operation replays, every refusal stays refused.
+    again = await stub.Batch(pb.BatchRequest(operations=ops), metadata=AUTH)
+    assert [r.WhichOneof("result") for r in again.results] == kinds
+    assert (again.results[0].mutation.replayed, again.results[7].mutation.replayed) == (True, True)
+    assert again.results[3].error.code == "INSUFFICIENT_FUNDS"
+    got = await stub.GetBalance(pb.GetBalanceRequest(account_id="bt"), metadata=AUTH)
+    assert (got.balance, got.version) == (0, 4)
+    verified = await stub.VerifyLedger(pb.VerifyLedgerRequest(account_id="bt"), metadata=AUTH)
+    assert (verified.valid, verified.entries_checked) == (True, 4)
+
+
+async def test_batch_limits_and_callers(channel: aio.Channel) -> None:
+    stub = pb_grpc.BalanceServiceStub(channel)
+    Status = grpc.StatusCode
+    await refused(
+        stub.Batch(pb.BatchRequest(), metadata=AUTH), Status.INVALID_ARGUMENT, "VALIDATION_FAILED"
+    )
+    credit = pb.BatchOperation(credit=pb.CreditRequest(account_id="bx", amount=1))
+    await refused(
+        stub.Batch(pb.BatchRequest(operations=[credit] * 1001), metadata=AUTH),
+        Status.INVALID_ARGUMENT,
+        "VALIDATION_FAILED",
+    )
+    await refused(
+        stub.Batch(pb.BatchRequest(operations=[credit])),
+        Status.UNAUTHENTICATED,
+        "UNAUTHENTICATED",
+    )
+    # A player may batch only their own account's operations; the rest are refused one by one.
+    user = (("authorization", f"Bearer {user_token('by')}"),)
+    mine = pb.BatchOperation(
+        credit=pb.CreditRequest(account_id="by", amount=3, idempotency_key="u1")
+    )
+    theirs = pb.BatchOperation(
+        debit=pb.DebitRequest(account_id="bz", amount=1, idempotency_key="u2")
+    )
+    answer = await stub.Batch(pb.BatchRequest(operations=[mine, theirs]), metadata=user)
+    assert answer.results[0].mutation.balance == 3
+    assert answer.results[1].error.code == "FORBIDDEN"
+    await refused(
+        stub.GetBalance(pb.GetBalanceRequest(account_id="bz"), metadata=AUTH),
+        Status.NOT_FOUND,
+        "NOT_FOUND",
+    )

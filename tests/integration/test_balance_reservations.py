@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from domain.balance import keys
 from domain.balance.types import ReservationStatus
 from domain.errors import DomainError, ErrorCode
-from tests.balance_support import FakeClock, Keys, make_book
+from tests.balance_support import FakeClock, Keys, make_book, next_event
 
 
 async def funded(redis: aioredis.Redis, clock: FakeClock | None = None, chips: int = 1_000):  # type: ignore[no-untyped-def]
@@ -86,7 +86,14 @@ async def test_the_sweep_expires_only_what_is_due(redis: aioredis.Redis) -> None
     soon = await book.reservations.reserve("p1", 100, ttl_seconds=5, idempotency_key="a")
     later = await book.reservations.reserve("p1", 100, ttl_seconds=50, idempotency_key="b")
     clock.advance(10)
+    pubsub = redis.pubsub()
+    await pubsub.subscribe("user:p1")
+    await pubsub.get_message(timeout=1)
     batch = await book.reservations.expire_due()
+    event = await next_event(pubsub)
+    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    assert event is not None
+    assert (event["source"], event["reserved"], event["available"]) == ("EXPIRE", 100, 900)
     assert batch.expired == [soon.reservation.reservation_id]
     assert [a.reserved for a in batch.accounts] == [100]
     assert batch.remaining == 0

@@ -1,14 +1,12 @@
-"""Velocity arithmetic, the stale read cache and the balance event payload."""
+"""Velocity arithmetic and the stale read cache."""
 
 from __future__ import annotations
 
 from collections import deque
-from datetime import UTC, datetime
 
 import pytest
 
 from domain.balance.economy import CHIP_SINKS, CHIP_SOURCES, count_movement, velocity_per_hour
-from domain.balance.events import balance_event
 from domain.balance.read_cache import BalanceReadCache
 from domain.balance.types import AccountBalance
 
@@ -42,17 +40,3 @@ def test_the_cache_keeps_the_newest_version_and_marks_it_stale() -> None:
     cache.put(AccountBalance("c", 1, 0, 1))
     assert cache.stale("a") is None
     assert len(cache) == 2
-
-
-def test_balance_event_follows_the_realtime_contract() -> None:
-    at = datetime(2025, 1, 1, tzinfo=UTC)
-    event = balance_event(AccountBalance("a", 100, 40, 3), "DEPOSIT", at)
-    assert event == {
-        "kind": "balance.changed",
-        "account_id": "a",
-        "balance": 100,
-        "reserved": 40,
-        "available": 60,
-        "source": "DEPOSIT",
-        "at": "2025-01-01T00:00:00+00:00",
-    }

@@ -9,6 +9,25 @@ local IDEMPOTENCY_TTL_SECONDS = 86400
 
 local function fmt(n) return string.format("%d", n) end
 
+-- ISO 8601 in UTC of a time in ms, as Python's isoformat writes it (days-to-civil after
+-- Howard Hinnant's algorithm).
+local function iso_utc(ms)
+  local floor = math.floor
+  local secs = floor(ms / 1000)
+  local z = floor(secs / 86400) + 719468
+  local of_day = secs % 86400
+  local era = floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = floor((doe - floor(doe / 1460) + floor(doe / 36524) - floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + floor(yoe / 4) - floor(yoe / 100))
+  local mp = floor((5 * doy + 2) / 153)
+  local month = mp < 10 and mp + 3 or mp - 9
+  local year = yoe + era * 400 + (month <= 2 and 1 or 0)
+  return string.format("%04d-%02d-%02dT%02d:%02d:%02d.%03d000+00:00", year, month,
+    doy - floor((153 * mp + 2) / 5) + 1, floor(of_day / 3600), floor(of_day % 3600 / 60),
+    of_day % 60, ms % 1000)
+end
+
 local function now_ms()
   if ARGV[1] ~= "" then return tonumber(ARGV[1]) end
   local t = redis.call("TIME")
@@ -72,9 +91,17 @@ end
 
 local tx_count = 0
 
+-- The player's real-time event on `user:{id}` (the gateway's contract), published inside the
+-- script: it goes out if and only if the change is applied, and costs no second round trip.
+local function publish_change(acct, source, now)
+  redis.call("PUBLISH", "user:" .. acct.id, cjson.encode({ kind = "balance.changed",
+    account_id = acct.id, balance = acct.balance, reserved = acct.reserved,
+    available = acct.balance - acct.reserved, source = source, at = iso_utc(now) }))
+end
+
 -- Applies one change to an account: balance and version, the transaction, the ledger entry with
--- its chained checksum, and the economy counters. `change.supply` is how much the chips in
--- circulation move (0 when chips only move between accounts and pots).
+-- its chained checksum, the economy counters and the player's event. `change.supply` is how much
+-- the chips in circulation move (0 when chips only move between accounts and pots).
 local function record(acct, change, now)
   tx_count = tx_count + 1
   local tx_id = ARGV[4] .. "-" .. tx_count
@@ -104,6 +131,7 @@ local function record(acct, change, now)
   if change.delta ~= 0 then
     redis.call("HINCRBY", "balance:economy", "volume", fmt(math.abs(change.delta)))
   end
+  publish_change(acct, change.type == "EXPIRE" and "EXPIRE" or change.source, now)
   return tx
 end
 
