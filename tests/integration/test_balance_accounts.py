@@ -17,9 +17,16 @@ from tests.balance_support import START_MS, FakeClock, make_book, next_event
 
 async def test_lua_sha256_matches_hashlib(redis: aioredis.Redis) -> None:
     source = script_source("ensure_account").split("\nlocal MAX_BALANCE")[0]
-    for message in ["", "abc", "a" * 55, "a" * 56, "a" * 64, "x" * 300, "1|a|b|" + "0" * 64]:
-        got = await redis.eval(source + "\nreturn sha256_hex(ARGV[1])", 0, message)
-        assert got.decode() == hashlib.sha256(message.encode()).hexdigest()
+    # Every length across the one-, two- and three-block paddings, and bytes of every value.
+    messages = [bytes((n * 37 + i) % 256 for i in range(n)) for n in range(200)]
+    messages += [b"abc", b"x" * 300, b"1|a|b|" + b"0" * 64, bytes(range(256)) * 8]
+    got = await redis.eval(
+        source + "\nlocal out = {} for i, m in ipairs(ARGV) do out[i] = sha256_hex(m) end "
+        "return out",
+        0,
+        *messages,
+    )
+    assert [g.decode() for g in got] == [hashlib.sha256(m).hexdigest() for m in messages]
 
 
 async def test_credit_opens_the_account_and_debit_takes_chips(redis: aioredis.Redis) -> None:
