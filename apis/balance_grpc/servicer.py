@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from grpc import StatusCode, aio
 from prometheus_client import Histogram
 
+from apis.balance_grpc import steps
 from apis.balance_grpc.auth import caller, may_act_on, service_only
 from apis.balance_grpc.convert import (
     figures,
@@ -21,15 +22,13 @@ from apis.balance_grpc.convert import (
 )
 from domain.balance.book import BalanceBook
 from domain.balance.pots import SidePot
-from domain.balance.scripts import Prepared
 from domain.balance.types import Mutation, ReservationResult
-from domain.errors import DomainError, ErrorCode, ValidationFailed
+from domain.errors import DomainError, ErrorCode
 from protos.balance.v1 import balance_pb2 as pb
 from protos.balance.v1 import balance_pb2_grpc as pb_grpc
 from saga.tokens import Claims
 
 T = TypeVar("T")
-MAX_BATCH_OPERATIONS = 1000
 Context = aio.ServicerContext[Any, Any]
 log = logging.getLogger(__name__)
 
@@ -39,10 +38,6 @@ GRPC_LATENCY = Histogram(
     ["method", "code"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
 )
-
-
-def _version(request: Any) -> int | None:
-    return int(request.expected_version) if request.HasField("expected_version") else None
 
 
 def _reservation_response(result: ReservationResult) -> pb.ReservationResponse:
@@ -83,11 +78,6 @@ class BalanceServicer(pb_grpc.BalanceServiceServicer):
         finally:
             GRPC_LATENCY.labels(method, code).observe(time.perf_counter() - started)
 
-    async def _owner_of(self, claims: Claims, reservation_id: str) -> None:
-        if not claims.is_service:
-            reservation = await self.book.reservations.get(reservation_id)
-            may_act_on(claims, reservation.account_id)
-
     async def EnsureAccount(
         self, request: pb.EnsureAccountRequest, context: Context
     ) -> pb.AccountResponse:
@@ -110,48 +100,22 @@ class BalanceServicer(pb_grpc.BalanceServiceServicer):
 
     async def Credit(self, request: pb.CreditRequest, context: Context) -> pb.MutationResponse:
         async def work(claims: Claims) -> pb.MutationResponse:
-            may_act_on(claims, request.account_id)
-            result = await self.book.accounts.credit(
-                request.account_id,
-                request.amount,
-                idempotency_key=request.idempotency_key,
-                source=request.source,
-                expected_version=_version(request),
-                reference=request.reference,
-            )
-            return _mutation_response(result)
+            step = await steps.credit(self.book, claims, request)
+            return _mutation_response(await self.book.scripts.perform(step))
 
         return await self._run("Credit", context, work)
 
     async def Debit(self, request: pb.DebitRequest, context: Context) -> pb.MutationResponse:
         async def work(claims: Claims) -> pb.MutationResponse:
-            may_act_on(claims, request.account_id)
-            result = await self.book.accounts.debit(
-                request.account_id,
-                request.amount,
-                idempotency_key=request.idempotency_key,
-                source=request.source,
-                expected_version=_version(request),
-                reference=request.reference,
-            )
-            return _mutation_response(result)
+            step = await steps.debit(self.book, claims, request)
+            return _mutation_response(await self.book.scripts.perform(step))
 
         return await self._run("Debit", context, work)
 
     async def Reserve(self, request: pb.ReserveRequest, context: Context) -> pb.ReservationResponse:
         async def work(claims: Claims) -> pb.ReservationResponse:
-            may_act_on(claims, request.account_id)
-            result = await self.book.reservations.reserve(
-                request.account_id,
-                request.amount,
-                ttl_seconds=request.ttl_seconds,
-                idempotency_key=request.idempotency_key,
-                reservation_id=request.reservation_id,
-                source=request.source,
-                reference=request.reference,
-                expected_version=_version(request),
-            )
-            return _reservation_response(result)
+            step = await steps.reserve(self.book, claims, request)
+            return _reservation_response(await self.book.scripts.perform(step))
 
         return await self._run("Reserve", context, work)
 
@@ -159,13 +123,8 @@ class BalanceServicer(pb_grpc.BalanceServiceServicer):
         self, request: pb.CommitReservationRequest, context: Context
     ) -> pb.ReservationResponse:
         async def work(claims: Claims) -> pb.ReservationResponse:
-            await self._owner_of(claims, request.reservation_id)
-            result = await self.book.reservations.commit(
-                request.reservation_id,
-                idempotency_key=request.idempotency_key,
-                amount=request.amount,
-            )
-            return _reservation_response(result)
+            step = await steps.commit(self.book, claims, request)
+            return _reservation_response(await self.book.scripts.perform(step))
 
         return await self._run("CommitReservation", context, work)
 
@@ -173,11 +132,8 @@ class BalanceServicer(pb_grpc.BalanceServiceServicer):
         self, request: pb.ReleaseReservationRequest, context: Context
     ) -> pb.ReservationResponse:
         async def work(claims: Claims) -> pb.ReservationResponse:
-            await self._owner_of(claims, request.reservation_id)
-            result = await self.book.reservations.release(
-                request.reservation_id, idempotency_key=request.idempotency_key
-            )
-            return _reservation_response(result)
+            step = await steps.release(self.book, claims, request)
+            return _reservation_response(await self.book.scripts.perform(step))
 
         return await self._run("ReleaseReservation", context, work)
 
@@ -279,68 +235,11 @@ class BalanceServicer(pb_grpc.BalanceServiceServicer):
 
     async def Batch(self, request: pb.BatchRequest, context: Context) -> pb.BatchResponse:
         async def work(claims: Claims) -> pb.BatchResponse:
-            count = len(request.operations)
-            if not 1 <= count <= MAX_BATCH_OPERATIONS:
-                raise ValidationFailed(
-                    f"a batch holds 1 to {MAX_BATCH_OPERATIONS} operations, not {count}"
-                )
-            steps = [await self._prepare(claims, op) for op in request.operations]
-            outcomes = await self.book.scripts.perform_in_order(steps)
+            prepared = await steps.batch_steps(self.book, claims, request)
+            outcomes = await self.book.scripts.perform_in_order(prepared)
             return pb.BatchResponse(results=[_batch_result(o) for o in outcomes])
 
         return await self._run("Batch", context, work)
-
-    async def _prepare(
-        self, claims: Claims, op: pb.BatchOperation
-    ) -> Prepared[Mutation | ReservationResult] | DomainError:
-        """One batch operation checked and ready to run, or why it is refused."""
-        kind = op.WhichOneof("operation")
-        accounts, reservations = self.book.accounts, self.book.reservations
-        step: Prepared[Mutation | ReservationResult]
-        try:
-            if kind == "credit" or kind == "debit":
-                order = op.credit if kind == "credit" else op.debit
-                may_act_on(claims, order.account_id)
-                prepare = accounts.prepare_credit if kind == "credit" else accounts.prepare_debit
-                step = prepare(
-                    order.account_id,
-                    order.amount,
-                    idempotency_key=order.idempotency_key,
-                    source=order.source,
-                    expected_version=_version(order),
-                    reference=order.reference,
-                )
-            elif kind == "reserve":
-                may_act_on(claims, op.reserve.account_id)
-                step = reservations.prepare_reserve(
-                    op.reserve.account_id,
-                    op.reserve.amount,
-                    ttl_seconds=op.reserve.ttl_seconds,
-                    idempotency_key=op.reserve.idempotency_key,
-                    reservation_id=op.reserve.reservation_id,
-                    source=op.reserve.source,
-                    reference=op.reserve.reference,
-                    expected_version=_version(op.reserve),
-                )
-            elif kind == "commit_reservation":
-                commit = op.commit_reservation
-                await self._owner_of(claims, commit.reservation_id)
-                step = reservations.prepare_commit(
-                    commit.reservation_id,
-                    idempotency_key=commit.idempotency_key,
-                    amount=commit.amount,
-                )
-            elif kind == "release_reservation":
-                release = op.release_reservation
-                await self._owner_of(claims, release.reservation_id)
-                step = reservations.prepare_release(
-                    release.reservation_id, idempotency_key=release.idempotency_key
-                )
-            else:
-                raise ValidationFailed("the operation is empty: set one of its fields")
-        except DomainError as err:
-            return err
-        return step
 
     async def CancelPot(
         self, request: pb.CancelPotRequest, context: Context

@@ -129,8 +129,3 @@ class ScriptPipeline:
             pipe.execute_command("EVALSHA", call.script.sha, 0, *call.argv)
         replies: list[Any] = await pipe.execute(raise_on_error=False)
         return replies
-
-    async def close(self) -> None:
-        """Wait for the round trips still out (at shutdown)."""
-        if self._round_trips:
-            await asyncio.gather(*self._round_trips, return_exceptions=True)

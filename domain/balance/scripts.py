@@ -117,9 +117,7 @@ class BalanceScripts:
         self, operation: str, args: list[str], *, idempotency_key: str = ""
     ) -> ScriptAnswer:
         """Run `operation` with its own `args`; raise the business failure it answers with."""
-        call = self._call(ScriptRequest(operation, args, idempotency_key))
-        self.pipeline.submit([call])
-        return _answer(await _reply(call))
+        return await self._run_one(ScriptRequest(operation, args, idempotency_key))
 
     async def run_in_order(
         self, requests: Sequence[ScriptRequest]
@@ -146,10 +144,7 @@ class BalanceScripts:
 
     async def perform(self, prepared: Prepared[T]) -> T:
         """Run one prepared operation; its result, or the failure it answers with raised."""
-        request = prepared.request
-        return prepared.finish(
-            await self.run(request.operation, request.args, idempotency_key=request.idempotency_key)
-        )
+        return prepared.finish(await self._run_one(prepared.request))
 
     async def perform_in_order(
         self, steps: Sequence[Prepared[Any] | DomainError]
@@ -168,6 +163,11 @@ class BalanceScripts:
             outcome = next(outcomes)
             results.append(outcome if isinstance(outcome, DomainError) else step.finish(outcome))
         return results
+
+    async def _run_one(self, request: ScriptRequest) -> ScriptAnswer:
+        call = self._call(request)
+        self.pipeline.submit([call])
+        return _answer(await _reply(call))
 
     def _call(self, request: ScriptRequest) -> ScriptCall:
         now = self.clock()
