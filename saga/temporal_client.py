@@ -9,7 +9,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from saga.activity_metrics import ActivityMetricsInterceptor
 from saga.settings import PlatformSettings
-from saga.stack.process import free_port
+from saga.stack.process import SELF_PICKED_PORTS, free_port
 from saga.telemetry import temporal_interceptors
 
 
@@ -35,7 +35,7 @@ async def connect_temporal(
     runtime: Runtime | None = None
     metrics_url: str | None = None
     if export_sdk_metrics:
-        address = f"127.0.0.1:{free_port()}"
+        address = f"127.0.0.1:{free_port(between=SELF_PICKED_PORTS)}"
         runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
         metrics_url = f"http://{address}/metrics"
     client = await Client.connect(

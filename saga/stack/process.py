@@ -51,6 +51,10 @@ def ensure_port_free(host: str, port: int, what: str, env_var: str) -> None:
 
 
 _LOWEST_PICKED_PORT = 20_000
+# Ports a process picks for itself alone (not handed to another process to bind later) come
+# from below the others: a platform's ports are picked by its parent and bound later by its
+# children, so a child picking from the same range could take one of them first.
+SELF_PICKED_PORTS = (10_000, _LOWEST_PICKED_PORT - 1)
 _handed_out: set[int] = set()
 
 
@@ -62,17 +66,17 @@ def _ephemeral_floor() -> int:
         return 32_768
 
 
-def free_port(host: str = "127.0.0.1") -> int:
+def free_port(host: str = "127.0.0.1", *, between: tuple[int, int] | None = None) -> int:
     """A port free right now, for tests and throwaway platforms.
 
     Picked below the OS's ephemeral range: a port the OS itself chose (bind to 0) can be given
     to some outgoing connection between this check and the server's bind, which made a
     platform with a dozen such ports fail to start now and then. Never the same port twice
-    in one process.
+    in one process. `between` (lowest, highest) narrows the range, e.g. `SELF_PICKED_PORTS`.
     """
-    ceiling = _ephemeral_floor() - 1
-    for _ in range(200 if ceiling - _LOWEST_PICKED_PORT > 1_000 else 0):
-        port = random.randint(_LOWEST_PICKED_PORT, ceiling)
+    lowest, ceiling = between or (_LOWEST_PICKED_PORT, _ephemeral_floor() - 1)
+    for _ in range(200 if ceiling - lowest > 1_000 else 0):
+        port = random.randint(lowest, ceiling)
         if port in _handed_out:
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
