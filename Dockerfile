@@ -3,7 +3,9 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 RUN apt-get update && apt-get install -y --no-install-recommends make && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml Makefile ./
+COPY infra ./infra
 COPY saga ./saga
+COPY clients ./clients
 COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities

@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from domain.balance.book import BalanceBook
-from workflows.balance_models import (
+from workflows.balance.models import (
     CorruptEntry,
     ExpireDueInput,
     ExpireDueOutput,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from activities.ledger import SagaLedger
+from activities.checkout import SagaLedger
 from domain.checkout.models import LedgerStatus
 from domain.inventory.models import StockLine
 from domain.inventory.repository import InventoryRepository
-from saga.db.connection import Connection
-from workflows.order_saga_models import InventoryInput
+from infra.db.connection import Connection
+from workflows.checkout.models import InventoryInput
 
 
 class InventoryActivities:

@@ -6,13 +6,13 @@ import uuid
 
 from temporalio import activity
 
-from activities.ledger import SagaLedger
+from activities.checkout import SagaLedger
 from domain.checkout.models import LedgerStatus
 from domain.errors import NotFound
 from domain.orders.models import OrderLine, OrderStatus, order_id_for
 from domain.orders.repository import OrderRepository
-from saga.db.connection import Connection
-from workflows.order_saga_models import CreateOrderInput, OrderStepInput
+from infra.db.connection import Connection
+from workflows.checkout.models import CreateOrderInput, OrderStepInput
 
 
 class OrderActivities:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from activities.ledger import SagaLedger
+from activities.checkout import SagaLedger
 from domain.checkout.models import LedgerStatus
 from domain.payments.psp import MockPsp
-from workflows.order_saga_models import PaymentInput
+from workflows.checkout.models import PaymentInput
 
 
 class PaymentActivities:

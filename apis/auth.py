@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
 from domain.errors import Forbidden, Unauthenticated
-from saga.tokens import Claims, InvalidToken, TokenKind, issue_token, verify_token
+from infra.tokens import Claims, InvalidToken, TokenKind, issue_token, verify_token
 
 # auto_error=False: a missing header becomes our own problem details, not FastAPI's 403.
 _BEARER = HTTPBearer(auto_error=False, description="A service token or a user JWT")

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from apis.auth import install_auth, service_caller
+from apis.fronts import create_front, pool
 from apis.problems import PROBLEM_RESPONSES
-from apis.saga_front import create_front, pool
 from domain.errors import ErrorCode, ValidationFailed
 from domain.inventory.models import Product, StockLine
 from domain.inventory.repository import InventoryRepository
@@ -22,7 +22,7 @@ from domain.validation import (
     ProductId,
     ReservationOrderId,
 )
-from saga.settings import PlatformSettings
+from infra.settings import PlatformSettings
 
 router = APIRouter(prefix="/inventory", responses=PROBLEM_RESPONSES)
 # Reads of the catalog are open; every change of stock is for services only.

@@ -11,12 +11,12 @@ from fastapi import APIRouter, Depends, FastAPI, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from apis.auth import Caller, ServiceCaller, install_auth, require_acting_for, service_caller
+from apis.fronts import create_front, pool
 from apis.problems import PROBLEM_RESPONSES
-from apis.saga_front import create_front, pool
 from domain.orders.models import Order, OrderLine, OrderStatus
 from domain.orders.repository import OrderRepository
 from domain.validation import MAX_PRICE_CENTS, CustomerId, ProductId
-from saga.settings import PlatformSettings
+from infra.settings import PlatformSettings
 
 router = APIRouter(prefix="/orders", responses=PROBLEM_RESPONSES)
 Pool = Annotated[asyncpg.Pool, Depends(pool)]

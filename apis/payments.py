@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from apis.auth import install_auth, service_caller
+from apis.fronts import FrontResources, create_front
 from apis.problems import PROBLEM_RESPONSES
-from apis.saga_front import FrontResources, create_front
 from domain.payments.models import Authorization, AuthorizationStatus
 from domain.payments.psp import MockPsp
 from domain.payments.settings import PaymentsSettings

@@ -26,10 +26,10 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 import redis.asyncio as aioredis
 
-from saga.settings import DEV_JWT_SECRET
+from infra.settings import DEV_JWT_SECRET
+from infra.tokens import issue_token
 from saga.stack.process import free_port
 from saga.stack.valkey import EmbeddedValkey
-from saga.tokens import issue_token
 
 CHANNEL = "table:bench"
 

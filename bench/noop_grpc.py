@@ -14,10 +14,10 @@ from typing import Any
 
 from grpc import aio
 
-from apis.balance_grpc.guard import TRANSPORT_MAX_BYTES, add_guarded_service
-from apis.balance_grpc.server import SERVICE
+from apis.balance.rpc.guard import TRANSPORT_MAX_BYTES, add_guarded_service
+from apis.balance.rpc.server import SERVICE
+from infra.event_loop import freeze_startup_heap, run_service
 from protos.balance.v1 import balance_pb2 as pb
-from saga.event_loop import freeze_startup_heap, run_service
 
 
 class NoWorkServicer:

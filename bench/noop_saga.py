@@ -14,7 +14,7 @@ from temporalio import activity, workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.order_saga import CUSTOMER_ID, ORDER_STATUS, ORDER_TOTAL_CENTS
+    from workflows.checkout.order_saga import CUSTOMER_ID, ORDER_STATUS, ORDER_TOTAL_CENTS
 
 STEPS = (
     ("create_order", "orders", "ORDER_CREATED"),

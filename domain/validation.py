@@ -15,7 +15,7 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
-# A customer is a gateway user too; its channel keys also allow '@' (domain/realtime/channels).
+# A customer is a gateway user too; its channel keys also allow '@' (domain/gateway/channels).
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9_.@-]{1,64}$"
 # Visible ASCII only, as a key travels in headers. The edge takes up to 200 characters
 # (EDGE_KEY_MAX_LENGTH) because it prefixes them for the payments service.

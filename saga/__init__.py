@@ -1,10 +1,3 @@
-"""Platform infrastructure: settings, the embedded stack, the supervisor and the `saga` CLI."""
+"""Composition: the `saga` CLI, the supervisor, the embedded stack, worker hosting, the proof."""
 
-import os
-
-# gRPC's fork handlers run in every child forked while gRPC is loaded. Our processes fork only
-# to exec another program at once (ManagedProcess), so the handlers have nothing to protect,
-# and in a child forked while gRPC's poller is busy they can abort it before the exec: a
-# Valkey started by a test that had just served gRPC died with SIGABRT that way. gRPC reads
-# this when it is first imported, so it is set here, before any `saga` module imports it.
-os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
+import infra  # noqa: F401  (sets GRPC_ENABLE_FORK_SUPPORT before anything loads gRPC)

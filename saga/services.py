@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from saga.settings import PlatformSettings
+from infra.settings import PlatformSettings
 
 
 @dataclass(frozen=True)

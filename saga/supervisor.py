@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 from rich.console import Console
 from rich.table import Table
 
-from saga.db.migrate import migrate
+from infra.db.migrate import migrate
+from infra.settings import PlatformSettings
 from saga.restarts import ServiceChild, StackChild, Watchdog
 from saga.services import ServiceSpec, platform_services
-from saga.settings import PlatformSettings
 from saga.stack.embedded import EmbeddedStack, Endpoints
 from saga.stack.probes import probe_http
 from saga.stack.process import ManagedProcess, StackError, ensure_port_free, wait_until

@@ -16,12 +16,12 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from saga.db.pool import create_pool
-from saga.http_telemetry import ObservedRequests
-from saga.serving import hosted_server
-from saga.settings import PlatformSettings
-from saga.telemetry import configure_telemetry, instrument_app
-from saga.temporal_client import connect_temporal
+from infra.db.pool import create_pool
+from infra.http_telemetry import ObservedRequests
+from infra.serving import hosted_server
+from infra.settings import PlatformSettings
+from infra.telemetry import configure_telemetry, instrument_app
+from infra.temporal_client import connect_temporal
 from saga.workers import WorkerResources, worker_factories
 
 log = logging.getLogger(__name__)

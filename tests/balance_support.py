@@ -51,14 +51,14 @@ SECRET = "balance-tests-secret-that-is-long-enough-for-hs256"
 
 def service_token() -> str:
     """A token of an internal caller, which may act on any account."""
-    from saga.tokens import TokenKind, issue_token
+    from infra.tokens import TokenKind, issue_token
 
     return issue_token(SECRET, "poker", kind=TokenKind.SERVICE)
 
 
 def user_token(user_id: str) -> str:
     """A player's token, which may act only on the player's own account."""
-    from saga.tokens import issue_token
+    from infra.tokens import issue_token
 
     return issue_token(SECRET, user_id)
 

@@ -19,9 +19,9 @@ import redis.asyncio as aioredis
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from saga.db.migrate import apply_migrations
-from saga.db.pool import create_pool
-from saga.settings import PlatformSettings
+from infra.db.migrate import apply_migrations
+from infra.db.pool import create_pool
+from infra.settings import PlatformSettings
 from saga.stack.postgres import EmbeddedPostgres
 from saga.stack.process import free_port
 from saga.stack.temporal import TemporalDevServer, test_server_binary

@@ -23,9 +23,9 @@ from apis.gateway.settings import GatewaySettings
 from apis.gateway.websocket import ABORT_EXTENSION, websocket_endpoint
 from apis.problems import PROBLEM_RESPONSES, install_problem_handlers, problem
 from domain.errors import ErrorCode
-from domain.realtime.channels import ChannelKind, parse_channel
-from saga.http_telemetry import ObservedRequests
-from saga.telemetry import instrument_app
+from domain.gateway.channels import ChannelKind, parse_channel
+from infra.http_telemetry import ObservedRequests
+from infra.telemetry import instrument_app
 
 
 class TraceMiddleware:

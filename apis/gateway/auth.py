@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from domain.errors import DomainError, ErrorCode
-from saga.tokens import Claims, InvalidToken, verify_token
+from infra.tokens import Claims, InvalidToken, verify_token
 
 
 class Unauthenticated(DomainError):

@@ -11,15 +11,15 @@ import redis.asyncio as aioredis
 
 from apis.gateway.grpc_clients import BalanceGrpcClient
 from apis.gateway.settings import GatewaySettings
-from domain.realtime.broadcast import Broadcaster
-from domain.realtime.chat import ChatService, ChatStore
-from domain.realtime.game import GameClient, GameMuteChecker
-from domain.realtime.hub import Hub
-from domain.realtime.presence import PresenceService
-from domain.realtime.ratelimit import RateLimit, SlidingWindowLimiter
-from domain.realtime.registry import ConnectionRegistry
-from domain.realtime.sessions import SessionEvents
-from domain.realtime.tables import TableEventLog
+from clients.game import GameClient, GameMuteChecker
+from domain.gateway.broadcast import Broadcaster
+from domain.gateway.chat import ChatService, ChatStore
+from domain.gateway.hub import Hub
+from domain.gateway.presence import PresenceService
+from domain.gateway.ratelimit import RateLimit, SlidingWindowLimiter
+from domain.gateway.registry import ConnectionRegistry
+from domain.gateway.sessions import SessionEvents
+from domain.gateway.tables import TableEventLog
 
 
 @dataclass

@@ -9,8 +9,8 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from domain.errors import DomainError, ErrorCode
+from infra.tokens import TokenKind, issue_token
 from protos.balance.v1 import balance_pb2, balance_pb2_grpc
-from saga.tokens import TokenKind, issue_token
 
 _TOKEN_TTL_SECONDS = 3600
 _CALL_TIMEOUT_SECONDS = 5.0

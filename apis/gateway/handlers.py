@@ -11,10 +11,10 @@ from apis.gateway.auth import Unauthenticated, authenticate
 from apis.gateway.context import Gateway
 from apis.gateway.observability import TraceContext
 from domain.errors import DomainError, ErrorCode
-from domain.realtime import metrics
-from domain.realtime.channels import ChannelKind, parse_channel
-from domain.realtime.connection import Connection, PresenceStatus
-from domain.realtime.frames import (
+from domain.gateway import metrics
+from domain.gateway.channels import ChannelKind, parse_channel
+from domain.gateway.connection import Connection, PresenceStatus
+from domain.gateway.frames import (
     AuthFrame,
     ChatHistoryFrame,
     ChatSendFrame,
@@ -30,7 +30,7 @@ from domain.realtime.frames import (
     parse_client_frame,
     reply_frame,
 )
-from saga.tokens import Claims
+from infra.tokens import Claims
 
 log = logging.getLogger(__name__)
 

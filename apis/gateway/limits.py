@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from apis.gateway.context import Gateway
 from apis.problems import problem
 from domain.errors import ErrorCode
-from domain.realtime import metrics
-from domain.realtime.ratelimit import RateLimit
+from domain.gateway import metrics
+from domain.gateway.ratelimit import RateLimit
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """W3C trace context of each gateway request or socket, propagated to upstreams.
 
-Logging is saga.telemetry's; this only names the trace the gateway works in.
+Logging is infra.telemetry's; this only names the trace the gateway works in.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ from apis.gateway.limits import client_ip, limit_ip, limit_user
 from apis.gateway.observability import TraceContext, current_trace
 from apis.problems import problem
 from domain.errors import ErrorCode
-from domain.realtime import metrics
-from saga.telemetry import correlation_id
+from domain.gateway import metrics
+from infra.telemetry import correlation_id
 
 KNOWN_UPSTREAMS = ("edge", "balance", "game", "player", "event")
 _HOP_BY_HOP = {

@@ -6,7 +6,7 @@ import uvicorn
 
 from apis.gateway.app import create_app
 from apis.gateway.settings import GatewaySettings
-from saga.telemetry import configure_telemetry
+from infra.telemetry import configure_telemetry
 
 
 def server_config(settings: GatewaySettings, port: int | None = None) -> uvicorn.Config:

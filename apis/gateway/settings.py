@@ -8,7 +8,7 @@ import uuid
 
 from pydantic import Field
 
-from saga.settings import PlatformSettings
+from infra.settings import PlatformSettings
 
 
 def _instance_id() -> str:

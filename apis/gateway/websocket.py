@@ -16,12 +16,12 @@ from apis.gateway.context import Gateway
 from apis.gateway.handlers import FrameSession
 from apis.gateway.observability import TraceContext, current_trace
 from domain.errors import ErrorCode
-from domain.realtime import metrics
-from domain.realtime.channels import user_channel
-from domain.realtime.connection import Connection
-from domain.realtime.frames import CloseCode, encode, error_frame
-from saga.telemetry import correlation_id
-from saga.tokens import Claims
+from domain.gateway import metrics
+from domain.gateway.channels import user_channel
+from domain.gateway.connection import Connection
+from domain.gateway.frames import CloseCode, encode, error_frame
+from infra.telemetry import correlation_id
+from infra.tokens import Claims
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from saga.settings import PlatformSettings
+from infra.settings import PlatformSettings
 
 
 class BalanceSettings(PlatformSettings):

@@ -13,8 +13,8 @@ import asyncpg
 from domain.checkout.models import LedgerStatus, StatusChange
 from domain.errors import NotFound
 from domain.orders.models import OrderLine
-from saga.db.connection import Connection
-from saga.telemetry import current_trace_carrier
+from infra.db.connection import Connection
+from infra.telemetry import current_trace_carrier
 
 ORDER_EVENTS_CHANNEL = "order_events"
 ORDER_ACCEPTED = "order.accepted"

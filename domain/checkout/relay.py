@@ -19,7 +19,7 @@ from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Histogram
 
 from domain.checkout.ledger import ORDER_EVENTS_CHANNEL
-from saga.telemetry import context_from_carrier, tracer, untraced
+from infra.telemetry import context_from_carrier, tracer, untraced
 
 log = logging.getLogger(__name__)
 

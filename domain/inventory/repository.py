@@ -13,7 +13,7 @@ from domain.inventory.models import (
     merge_lines,
 )
 from domain.validation import MAX_STOCK
-from saga.db.connection import Connection
+from infra.db.connection import Connection
 
 _PRODUCT_COLUMNS = "product_id, name, price_cents, stock_on_hand, stock_reserved"
 

@@ -8,7 +8,7 @@ import asyncpg
 
 from domain.errors import NotFound, ValidationFailed
 from domain.orders.models import Order, OrderLine, OrderStatus, order_id_for, transition
-from saga.db.connection import Connection
+from infra.db.connection import Connection
 
 _ORDER_COLUMNS = (
     "order_id, order_ledger_id, customer_id, status, total_cents, currency, created_at, updated_at"

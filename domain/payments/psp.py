@@ -21,7 +21,7 @@ from domain.payments.models import (
     capture_outcome,
     void_target,
 )
-from saga.db.connection import Connection
+from infra.db.connection import Connection
 
 _COLUMNS = "authorization_id, payment_method, amount_cents, currency, status, capture_attempts"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from saga.settings import PlatformSettings
+from infra.settings import PlatformSettings
 
 
 class PaymentsSettings(PlatformSettings):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import typer
 
 from saga.cli import (
-    balance_commands,
-    gateway_commands,
-    order_commands,
-    proof_commands,
-    stack_commands,
+    balance,
+    checkout,
+    gateway,
+    proof,
+    stack,
 )
 from saga.cli.groups import api_group
 
@@ -25,7 +25,7 @@ def refuse_default_secrets() -> None:
     """Every command first checks the settings: production never runs on development secrets."""
     from pydantic import ValidationError
 
-    from saga.settings import PlatformSettings, SettingsError
+    from infra.settings import PlatformSettings, SettingsError
 
     try:
         PlatformSettings().refuse_default_secrets()
@@ -41,11 +41,11 @@ def refuse_default_secrets() -> None:
 
 # `saga api <front>`: contexts add their fronts to api_group (see saga/cli/groups.py).
 app.add_typer(api_group, name="api")
-stack_commands.register(app)
-gateway_commands.register(app)
-balance_commands.register(app)
-order_commands.register(app)
-proof_commands.register(app)
+stack.register(app)
+gateway.register(app)
+balance.register(app)
+checkout.register(app)
+proof.register(app)
 
 
 def main() -> None:

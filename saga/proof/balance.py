@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from grpc import aio
 
-from poker_balance.client import BalanceCallError
+from clients.balance.client import BalanceCallError
 from protos.balance.v1 import balance_pb2 as pb
 from protos.balance.v1 import balance_pb2_grpc as pb_grpc
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from saga.settings import PlatformSettings
+from infra.settings import PlatformSettings
 from saga.stack.probes import probe_http, probe_postgres, probe_redis, probe_temporal
 from saga.stack.process import free_port
 from saga.supervisor import STATE_FILE

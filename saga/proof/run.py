@@ -13,15 +13,15 @@ import httpx
 import redis.asyncio as aioredis
 from temporalio.client import Client
 
+from infra.tokens import TokenKind, issue_token
 from saga.proof.balance import BalanceLoad
 from saga.proof.balance_checks import check_balances, chips_lost, economy_supply, gather_accounts
+from saga.proof.checkout import OrderLoad
+from saga.proof.checkout_checks import check_orders, failure_reasons, gather_facts, wait_settled
 from saga.proof.checks import Check, check
 from saga.proof.faults import DEFAULT_TARGETS, FaultInjector
-from saga.proof.order_checks import check_orders, failure_reasons, gather_facts, wait_settled
-from saga.proof.orders import OrderLoad
 from saga.proof.platform import ProofPlatform
 from saga.proof.report import ProofReport, read_bad_inputs
-from saga.tokens import TokenKind, issue_token
 
 
 @dataclass(frozen=True)

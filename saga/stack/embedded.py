@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from saga.settings import PlatformSettings
+from infra.settings import PlatformSettings
 from saga.stack.postgres import EmbeddedPostgres
 from saga.stack.probes import probe_postgres, probe_redis, probe_temporal
 from saga.stack.process import ManagedProcess, StackError

@@ -14,7 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
-from poker_balance import BalanceClient
+from clients.balance import BalanceClient
 from protos.balance.v1 import balance_pb2 as pb
 from tests.e2e.conftest import PlatformProcess
 

@@ -12,7 +12,7 @@ from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from apis.balance_grpc.server import start_grpc_server
+from apis.balance.rpc.server import start_grpc_server
 from protos.balance.v1 import balance_pb2 as pb
 from protos.balance.v1 import balance_pb2_grpc as pb_grpc
 from tests.balance_support import SECRET, make_book, service_token, user_token

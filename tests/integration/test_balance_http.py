@@ -8,7 +8,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from apis.balance_http.app import create_app
+from apis.balance.rest.app import create_app
 from tests.balance_support import SECRET, make_book, service_token, user_token
 
 SERVICE = {"Authorization": f"Bearer {service_token()}"}

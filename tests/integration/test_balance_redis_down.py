@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from apis.balance_http.app import create_app
+from apis.balance.rest.app import create_app
 from domain.balance.book import BalanceBook
 from domain.balance.settings import BalanceSettings, balance_redis
 from domain.errors import Unavailable

@@ -10,8 +10,8 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from domain.realtime.chat import ChatStore
-from domain.realtime.tables import TableEventLog
+from domain.gateway.chat import ChatStore
+from domain.gateway.tables import TableEventLog
 from tests.conftest import SessionStack
 from tests.integration.gateway_support import (
     GameStandIn,

@@ -10,7 +10,7 @@ import httpx
 import redis.asyncio as aioredis
 from websockets.exceptions import ConnectionClosed
 
-from domain.realtime.registry import ConnectionRegistry
+from domain.gateway.registry import ConnectionRegistry
 from saga.stack.process import free_port
 from saga.stack.valkey import EmbeddedValkey
 from tests.conftest import SessionStack

@@ -13,10 +13,10 @@ import redis.asyncio as aioredis
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from domain.realtime.broadcast import Broadcaster
-from domain.realtime.registry import ConnectionRegistry
-from domain.realtime.sessions import SESSION_STREAM
-from saga.settings import DEV_JWT_SECRET
+from domain.gateway.broadcast import Broadcaster
+from domain.gateway.registry import ConnectionRegistry
+from domain.gateway.sessions import SESSION_STREAM
+from infra.settings import DEV_JWT_SECRET
 from tests.conftest import SessionStack
 from tests.eventually import assert_eventually
 from tests.integration.gateway_support import (

@@ -11,8 +11,8 @@ import redis.asyncio as aioredis
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 
-from saga.db.migrate import MigrationError, apply_migrations, discover
-from saga.settings import PlatformSettings
+from infra.db.migrate import MigrationError, apply_migrations, discover
+from infra.settings import PlatformSettings
 from saga.stack.embedded import EmbeddedStack
 from saga.stack.process import StackError, ensure_port_free
 from tests.conftest import SessionStack

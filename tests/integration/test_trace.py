@@ -15,20 +15,22 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from apis import edge
-from apis.balance_grpc.server import start_grpc_server
+from apis.balance.rpc.server import start_grpc_server
+from apis.checkout import edge
+from clients.balance import BalanceCallError, BalanceClient
 from domain.checkout.models import workflow_id_for
 from domain.checkout.relay import OutboxRelay
 from domain.payments.psp import MockPsp
-from poker_balance import BalanceCallError, BalanceClient
+from infra.serving import hosted_server
+from infra.telemetry import configure_tracing, shutdown_tracing, tracer, untraced
+from infra.temporal_client import connect_temporal
+from infra.tokens import TokenKind, issue_token
 from protos.balance.v1 import balance_pb2 as pb
-from saga.serving import hosted_server
 from saga.stack.process import free_port
-from saga.telemetry import configure_tracing, shutdown_tracing, tracer, untraced
-from saga.temporal_client import connect_temporal
-from saga.tokens import TokenKind, issue_token
 from tests.balance_support import SECRET, make_book, service_token
+from tests.checkout_support import saga_worker, seed_catalog
 from tests.conftest import SessionStack
+from tests.integration.checkout_fronts import payments_front, serving
 from tests.integration.gateway_support import (
     GameStandIn,
     game_app,
@@ -37,11 +39,9 @@ from tests.integration.gateway_support import (
     running_gateway,
     user_token,
 )
-from tests.integration.order_fronts import payments_front, serving
-from tests.order_saga_support import saga_worker, seed_catalog
-from workflows.order_saga import OrderSagaWorkflow
-from workflows.order_saga_models import SagaOptions
-from workflows.order_saga_starter import OrderSagaStarter
+from workflows.checkout.models import SagaOptions
+from workflows.checkout.order_saga import OrderSagaWorkflow
+from workflows.checkout.starter import OrderSagaStarter
 
 STEPS = ("create_order", "reserve_inventory", "capture_payment", "confirm_order")
 

@@ -14,8 +14,8 @@ from temporalio.client import WorkflowExecutionStatus
 from domain.orders.models import order_id_for
 from saga.proof.balance import SEED_CHIPS, BalanceLoad
 from saga.proof.balance_checks import AccountFacts, check_balances, chips_lost
-from saga.proof.order_checks import OrderFacts, check_orders
-from saga.proof.orders import OrderLoad, Submission
+from saga.proof.checkout import OrderLoad, Submission
+from saga.proof.checkout_checks import OrderFacts, check_orders
 
 LEDGER = str(uuid.uuid4())
 ORDER = str(order_id_for(uuid.UUID(LEDGER)))

@@ -2,7 +2,7 @@
 
 A change that breaks determinism for runs already in flight fails here. Record new
 histories with `saga replay --export` (from a running platform) or, for the order saga,
-`SAGA_RECORD_HISTORIES=1 pytest tests/workflows/test_order_saga.py`.
+`SAGA_RECORD_HISTORIES=1 pytest tests/workflows/test_checkout_saga.py`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from saga.serving import hosted_server
+from infra.serving import hosted_server
 from saga.stack.process import free_port
 
 

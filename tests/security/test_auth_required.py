@@ -18,16 +18,17 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from apis import edge, inventory, orders
-from apis.balance_http import app as balance_http
+from apis import inventory, orders
+from apis.balance.rest import app as balance_http
+from apis.checkout import edge
 from apis.gateway.app import create_app as gateway_app
 from domain.balance.book import BalanceBook
 from domain.payments.client import PaymentsClient
-from saga.settings import DEV_JWT_SECRET
+from infra.settings import DEV_JWT_SECRET
+from tests.checkout_support import seed_catalog
 from tests.conftest import SessionStack
+from tests.integration.checkout_fronts import payments_front, service_auth, serving, user_auth
 from tests.integration.gateway_support import gateway_settings
-from tests.integration.order_fronts import payments_front, service_auth, serving, user_auth
-from tests.order_saga_support import seed_catalog
 from tests.security.tally import tried
 
 # Open on purpose: probes, scrapes, the catalog and the API descriptions.

@@ -14,13 +14,13 @@ import pytest
 import redis.asyncio as aioredis
 from grpc import aio
 
-from apis.balance_grpc.guard import MAX_REQUEST_BYTES, TRANSPORT_MAX_BYTES
-from apis.balance_grpc.server import start_grpc_server
+from apis.balance.rpc.guard import MAX_REQUEST_BYTES, TRANSPORT_MAX_BYTES
+from apis.balance.rpc.server import start_grpc_server
 from domain.balance.book import BalanceBook
+from infra.settings import DEV_JWT_SECRET
 from protos.balance.v1 import balance_pb2 as pb
 from protos.balance.v1 import balance_pb2_grpc as pb_grpc
-from saga.settings import DEV_JWT_SECRET
-from tests.integration.order_fronts import service_auth
+from tests.integration.checkout_fronts import service_auth
 from tests.security.hostile import HOSTILE_IDS
 from tests.security.tally import tried
 
@@ -91,7 +91,7 @@ async def test_oversized_messages_are_refused_and_the_server_stays_up(
     big.source = "s" * (MAX_REQUEST_BYTES + 1)
     assert await _refused(stub.Credit(big, metadata=AUTH)) == "PAYLOAD_TOO_LARGE"
     # Above what the transport accepts, gRPC itself answers RESOURCE_EXHAUSTED before any
-    # handler runs (see apis/balance_grpc/guard.py): there is no error-code to carry.
+    # handler runs (see apis/balance/rpc/guard.py): there is no error-code to carry.
     huge = pb.CreditRequest(account_id="al", amount=5, idempotency_key="k")
     huge.source = "s" * (TRANSPORT_MAX_BYTES + 1)
     with pytest.raises(aio.AioRpcError) as caught:

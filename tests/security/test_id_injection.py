@@ -17,13 +17,14 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from apis import edge, inventory, orders
-from apis.balance_http import app as balance_http
+from apis import inventory, orders
+from apis.balance.rest import app as balance_http
+from apis.checkout import edge
 from domain.balance.book import BalanceBook
-from saga.settings import DEV_JWT_SECRET
+from infra.settings import DEV_JWT_SECRET
+from tests.checkout_support import seed_catalog
 from tests.conftest import SessionStack
-from tests.integration.order_fronts import payments_front, serving
-from tests.order_saga_support import seed_catalog
+from tests.integration.checkout_fronts import payments_front, serving
 from tests.security.hostile import HOSTILE_IDS
 from tests.security.tally import tried
 

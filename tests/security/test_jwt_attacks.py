@@ -23,18 +23,19 @@ from grpc import aio
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from apis import edge, inventory, orders
-from apis.balance_grpc.server import start_grpc_server
-from apis.balance_http import app as balance_http
+from apis import inventory, orders
+from apis.balance.rest import app as balance_http
+from apis.balance.rpc.server import start_grpc_server
+from apis.checkout import edge
 from apis.gateway.app import create_app as gateway_app
 from domain.balance.book import BalanceBook
+from infra.settings import DEV_JWT_SECRET
+from infra.tokens import TokenKind, issue_token
 from protos.balance.v1 import balance_pb2 as pb
 from protos.balance.v1 import balance_pb2_grpc as pb_grpc
-from saga.settings import DEV_JWT_SECRET
-from saga.tokens import TokenKind, issue_token
 from tests.conftest import SessionStack
+from tests.integration.checkout_fronts import payments_front, serving
 from tests.integration.gateway_support import gateway_settings, running_gateway
-from tests.integration.order_fronts import payments_front, serving
 from tests.security.tally import tried
 
 _FAR = 4_102_444_800  # 2100-01-01

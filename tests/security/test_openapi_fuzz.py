@@ -13,16 +13,17 @@ from contextlib import asynccontextmanager
 import asyncpg
 import redis.asyncio as aioredis
 
-from apis import edge, inventory, orders
-from apis.balance_grpc.server import start_grpc_server
-from apis.balance_http import app as balance_http
+from apis import inventory, orders
+from apis.balance.rest import app as balance_http
+from apis.balance.rpc.server import start_grpc_server
+from apis.checkout import edge
 from apis.gateway.app import create_app as gateway_app
 from domain.balance.book import BalanceBook
-from saga.settings import DEV_JWT_SECRET
+from infra.settings import DEV_JWT_SECRET
+from tests.checkout_support import seed_catalog
 from tests.conftest import SessionStack
+from tests.integration.checkout_fronts import payments_front, service_auth
 from tests.integration.gateway_support import gateway_settings
-from tests.integration.order_fronts import payments_front, service_auth
-from tests.order_saga_support import seed_catalog
 from tests.security.openapi_fuzz import fuzz_app
 from tests.security.served import served
 

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from apis.gateway.settings import GatewaySettings
 from domain.balance.settings import BalanceSettings
 from domain.payments.settings import PaymentsSettings
+from infra.settings import DEV_JWT_SECRET, PlatformSettings, SettingsError
 from saga.cli import app
-from saga.settings import DEV_JWT_SECRET, PlatformSettings, SettingsError
 from tests.security.tally import tried
 
 REAL_SECRET = "k3y-" + "9f2c1e7a" * 6

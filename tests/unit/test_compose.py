@@ -14,9 +14,9 @@ import typer.main
 import yaml
 from pydantic_settings import BaseSettings
 
+from infra.settings import PlatformSettings
 from saga.cli import app
 from saga.services import platform_services
-from saga.settings import PlatformSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yaml").read_text())

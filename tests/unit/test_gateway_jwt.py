@@ -8,9 +8,9 @@ import jwt
 import pytest
 
 from apis.gateway.auth import Unauthenticated, authenticate, bearer_token
-from domain.realtime.channels import ChannelKind, InvalidChannel, parse_channel
-from domain.realtime.frames import FrameError, SubscribeFrame, TableActionFrame, parse_client_frame
-from saga.tokens import TokenKind, issue_token
+from domain.gateway.channels import ChannelKind, InvalidChannel, parse_channel
+from domain.gateway.frames import FrameError, SubscribeFrame, TableActionFrame, parse_client_frame
+from infra.tokens import TokenKind, issue_token
 
 SECRET = "unit-test-secret-that-is-long-enough"
 

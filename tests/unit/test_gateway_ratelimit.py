@@ -6,7 +6,7 @@ import asyncio
 
 import redis.asyncio as aioredis
 
-from domain.realtime.ratelimit import RateLimit, SlidingWindowLimiter
+from domain.gateway.ratelimit import RateLimit, SlidingWindowLimiter
 
 
 async def test_hits_up_to_the_limit_pass_and_the_rest_wait(redis: aioredis.Redis) -> None:

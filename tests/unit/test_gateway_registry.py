@@ -7,9 +7,9 @@ import time
 
 import redis.asyncio as aioredis
 
-from domain.realtime.connection import PresenceStatus
-from domain.realtime.presence import aggregate
-from domain.realtime.registry import ConnectionInfo, ConnectionRegistry, LiveEntry
+from domain.gateway.connection import PresenceStatus
+from domain.gateway.presence import aggregate
+from domain.gateway.registry import ConnectionInfo, ConnectionRegistry, LiveEntry
 
 
 def _info(connection_id: str, user_id: str, instance: str = "i1") -> ConnectionInfo:

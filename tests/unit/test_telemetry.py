@@ -9,7 +9,7 @@ import logging
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 
-from saga.telemetry import (
+from infra.telemetry import (
     configure_tracing,
     context_from_carrier,
     correlation_id,

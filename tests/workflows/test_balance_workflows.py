@@ -13,18 +13,18 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.balance import BalanceActivities
-from activities.balance_worker import balance_worker as balance_worker_factory
-from activities.balance_worker import ensure_expiry_workflow, ensure_verification_schedule
 from domain.balance import keys
 from domain.balance.book import BalanceBook
 from domain.balance.scripts import text
 from domain.balance.types import ReservationStatus
-from saga.settings import PlatformSettings
+from infra.settings import PlatformSettings
 from saga.workers import WorkerResources
+from saga.workers.balance import balance_worker as balance_worker_factory
+from saga.workers.balance import ensure_expiry_workflow, ensure_verification_schedule
 from tests.balance_support import make_book
 from tests.eventually import assert_eventually
-from workflows.balance_expiry import ReservationExpiryWorkflow
-from workflows.balance_models import (
+from workflows.balance.expiry import ReservationExpiryWorkflow
+from workflows.balance.models import (
     CORRUPT_LEDGER_ENTRY,
     EXPIRY_WORKFLOW_ID,
     LEDGER_INTEGRITY,
@@ -33,7 +33,7 @@ from workflows.balance_models import (
     ExpiryInput,
     VerificationInput,
 )
-from workflows.balance_verification import LedgerVerificationWorkflow
+from workflows.balance.verification import LedgerVerificationWorkflow
 
 
 def balance_worker(client: Client, task_queue: str, book: BalanceBook) -> Worker:

@@ -1,0 +1,201 @@
+"""The edge API: POST /orders (idempotent, authorized, outboxed) and GET /orders/{id}."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Header
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from apis.auth import Caller, install_auth, require_acting_for, service_headers
+from apis.fronts import FrontResources, create_front, resources
+from apis.problems import PROBLEM_JSON, PROBLEM_RESPONSES
+from domain.checkout.ledger import LedgerRepository
+from domain.checkout.models import LedgerStatus, OrderRequest
+from domain.checkout.service import CheckoutService, PaymentAuthorizer
+from domain.errors import ErrorCode, ValidationFailed
+from domain.inventory.models import StockLine
+from domain.payments.client import PaymentsClient
+from domain.validation import (
+    EDGE_KEY_MAX_LENGTH,
+    IDEMPOTENCY_KEY_PATTERN,
+    CustomerId,
+    PaymentMethod,
+    ProductId,
+)
+from infra.settings import PlatformSettings
+
+router = APIRouter(responses=PROBLEM_RESPONSES)
+Resources = Annotated[FrontResources, Depends(resources)]
+
+
+class ItemIn(BaseModel):
+    """One product and how many."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: ProductId
+    quantity: int = Field(strict=True, ge=1, le=10_000)
+
+
+class OrderIn(BaseModel):
+    """Body of POST /orders (DESIGN.md section 5)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": "alice",
+                    "items": [{"product_id": "widget", "quantity": 1}],
+                    "payment_method": "pm_card_visa",
+                    "currency": "USD",
+                }
+            ]
+        },
+    )
+
+    customer_id: CustomerId
+    items: list[ItemIn] = Field(min_length=1, max_length=100)
+    payment_method: PaymentMethod
+    currency: str = Field(default="USD", pattern="^USD$")
+
+
+class OrderAccepted(BaseModel):
+    """The 202 answer: the order is on the ledger and its saga will run."""
+
+    order_ledger_id: str
+    status: LedgerStatus
+    total_cents: int
+    workflow_id: str
+
+
+class OrderDeclined(BaseModel):
+    """The 402 answer: problem details whose `status` is the order's (DESIGN.md section 5)."""
+
+    type: str
+    title: str
+    status: Literal["PAYMENT_DECLINED"]
+    code: Literal["PAYMENT_DECLINED"]
+    detail: str
+    order_ledger_id: str
+    total_cents: int
+    workflow_id: None
+
+
+class LineView(BaseModel):
+    """One priced line of an order."""
+
+    product_id: str
+    quantity: int
+    unit_price_cents: int
+    line_total_cents: int
+
+
+class OrderView(BaseModel):
+    """What GET /orders/{order_ledger_id} shows; times are ISO 8601 strings."""
+
+    order_ledger_id: str
+    customer_id: str
+    status: LedgerStatus
+    total_cents: int
+    currency: str
+    payment_method: str
+    authorization_id: str | None
+    workflow_id: str | None
+    order_id: str | None
+    failure_reason: str | None
+    retry_count: int
+    next_retry_at: str | None
+    steps: list[dict[str, Any]]
+    created_at: str
+    updated_at: str
+    items: list[LineView]
+
+
+_PLACE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"model": OrderAccepted, "description": "Accepted (or the replay of an earlier answer)"},
+    402: {
+        "model": OrderDeclined,
+        "description": "Declined at authorization: no saga",
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/OrderDeclined"}}},
+    },
+}
+
+
+def payments(res: Resources) -> PaymentAuthorizer:
+    """FastAPI dependency: the payments service, called synchronously."""
+    return PaymentsClient(
+        res.http,
+        res.settings.service_url("payments"),
+        headers=service_headers(res.settings.jwt_secret, "edge"),
+    )
+
+
+@router.post("/orders", status_code=202, responses=_PLACE_RESPONSES)
+async def place_order(
+    body: OrderIn,
+    claims: Caller,
+    res: Resources,
+    authorizer: Annotated[PaymentAuthorizer, Depends(payments)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            pattern=IDEMPOTENCY_KEY_PATTERN,
+            max_length=EDGE_KEY_MAX_LENGTH,
+        ),
+    ] = None,
+) -> JSONResponse:
+    """Price, authorize and accept an order; the saga starts from the outbox."""
+    require_acting_for(claims, body.customer_id)
+    if not idempotency_key:
+        raise ValidationFailed(
+            "the Idempotency-Key header is required", code=ErrorCode.IDEMPOTENCY_KEY_REQUIRED
+        )
+    request = OrderRequest(
+        body.customer_id,
+        [StockLine(item.product_id, item.quantity) for item in body.items],
+        body.payment_method,
+        body.currency,
+    )
+    answer = await CheckoutService(res.pool, authorizer, res.redis).place_order(
+        idempotency_key, request
+    )
+    headers = {"Idempotency-Replayed": "true"} if answer.replayed else {}
+    media_type = PROBLEM_JSON if answer.status_code >= 400 else "application/json"
+    return JSONResponse(
+        answer.body, status_code=answer.status_code, headers=headers, media_type=media_type
+    )
+
+
+@router.get("/orders/{order_ledger_id}", response_model=OrderView)
+async def get_order(order_ledger_id: uuid.UUID, claims: Caller, res: Resources) -> dict[str, Any]:
+    """Status, items, total, each saga step, failure reason and retry state (owner or service)."""
+    async with res.pool.acquire() as conn:
+        view = await LedgerRepository(conn).view(order_ledger_id)
+    require_acting_for(claims, view["customer_id"])
+    return _jsonable(view)
+
+
+def _jsonable(view: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in view.items():
+        if isinstance(value, uuid.UUID):
+            out[key] = str(value)
+        elif hasattr(value, "isoformat"):
+            out[key] = value.isoformat()
+        else:
+            out[key] = value
+    return out
+
+
+def create_app(settings: PlatformSettings | None = None) -> FastAPI:
+    """The edge front."""
+    chosen = settings or PlatformSettings()
+    app = create_front("edge", chosen, pool_size=20)
+    install_auth(app, chosen.jwt_secret)
+    app.include_router(router)
+    return app

@@ -1,0 +1,73 @@
+"""Per-request telemetry for every HTTP front: a correlation id, a latency histogram, a count."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from opentelemetry import trace
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from infra.telemetry import correlation_id, new_correlation_id
+
+REQUESTS = Counter(
+    "saga_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
+)
+LATENCY = Histogram(
+    "saga_http_request_seconds", "HTTP request latency", ["service", "method", "route"]
+)
+
+REQUEST_ID_HEADER = b"x-request-id"
+TRACE_ID_HEADER = b"x-trace-id"
+# A caller's id is echoed into logs and headers, so only short, plain ids are taken.
+_SAFE_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class ObservedRequests:
+    """ASGI middleware: `X-Request-Id` in and out (the logs' correlation id), latency, count.
+
+    While tracing is on, the answer also names its trace in `X-Trace-Id`, to look it up.
+
+    Pure ASGI rather than `BaseHTTPMiddleware`, so WebSockets and streaming pass untouched
+    and the route template is read after routing has filled it in.
+    """
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Wrap one HTTP request; other scopes pass through."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent = dict(scope.get("headers", [])).get(REQUEST_ID_HEADER, b"")
+        request_id = sent.decode() if _SAFE_ID.match(sent) else new_correlation_id()
+        token = correlation_id.set(request_id)
+        span = trace.get_current_span().get_span_context()
+        trace_id = f"{span.trace_id:032x}".encode() if span.is_valid else None
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                if REQUEST_ID_HEADER not in names:
+                    headers.append((REQUEST_ID_HEADER, request_id.encode()))
+                if trace_id is not None and TRACE_ID_HEADER not in names:
+                    headers.append((TRACE_ID_HEADER, trace_id))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = str(scope.get("method", "GET"))
+            LATENCY.labels(self.service, method, route).observe(time.perf_counter() - started)
+            REQUESTS.labels(self.service, method, route, str(status)).inc()
+            correlation_id.reset(token)

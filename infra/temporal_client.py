@@ -1,0 +1,48 @@
+"""The one way a process connects to Temporal: tracing, activity metrics and SDK metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from temporalio.client import Client, Interceptor
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+from infra.activity_metrics import ActivityMetricsInterceptor
+from infra.settings import PlatformSettings
+from infra.telemetry import temporal_interceptors
+from saga.stack.process import SELF_PICKED_PORTS, free_port
+
+
+@dataclass(frozen=True)
+class TemporalConnection:
+    """A client plus where its SDK metrics (Prometheus text) can be read, if exported."""
+
+    client: Client
+    sdk_metrics_url: str | None
+
+
+async def connect_temporal(
+    settings: PlatformSettings, *, export_sdk_metrics: bool = False, lazy: bool = False
+) -> TemporalConnection:
+    """Connect to the configured frontend, with OpenTelemetry tracing when it is configured.
+
+    Workers built from the client count activity retries. With `export_sdk_metrics`, the
+    SDK's own metrics (workflow task latency, activity schedule-to-start, poller counts, ...)
+    are served on a loopback port so the process's /metrics can append them to its own.
+    `lazy` connects on first use, so a process can start while Temporal is down.
+    """
+    interceptors: list[Interceptor] = [*temporal_interceptors(), ActivityMetricsInterceptor()]
+    runtime: Runtime | None = None
+    metrics_url: str | None = None
+    if export_sdk_metrics:
+        address = f"127.0.0.1:{free_port(between=SELF_PICKED_PORTS)}"
+        runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+        metrics_url = f"http://{address}/metrics"
+    client = await Client.connect(
+        settings.resolved_temporal_address,
+        namespace=settings.temporal_namespace,
+        interceptors=interceptors,
+        runtime=runtime,
+        lazy=lazy,
+    )
+    return TemporalConnection(client, metrics_url)

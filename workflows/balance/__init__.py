@@ -1,0 +1,1 @@
+"""Workflows of the balance context: reservation expiry and ledger verification."""
