@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine (Python 3.11+ and make):
 #   make up     start the whole platform on the embedded stack
-#   make test   lint, type-check and run the whole test suite
+#   make test   lint (ruff, import layers), type-check and run the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -31,6 +31,7 @@ up: $(PROTO_STAMP)
 lint: $(PROTO_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(PROTO_STAMP)
 	$(BIN)/mypy .

@@ -100,7 +100,7 @@ class SagaLedger:
 
         Business failures become non-retryable ApplicationErrors typed with their code.
         """
-        if isinstance(exc, DomainError) and not exc.mapping.retryable:
+        if isinstance(exc, DomainError) and not exc.retryable:
             return ApplicationError(exc.detail, type=exc.code.value, non_retryable=True)
         await self._note_retry(order_ledger_id, step)
         if isinstance(exc, DomainError):

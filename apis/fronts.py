@@ -1,17 +1,25 @@
-"""What every order-saga front shares: lifespan resources, problem details, health, metrics."""
+"""What every FastAPI front shares: problem details, request telemetry, /metrics and auth.
+
+`http_front` is the one factory every front starts from (edge, orders, inventory, payments,
+balance, gateway, game, the relay's and the workers' health apps); `create_front` adds the
+pooled resources and /health of the order-saga fronts.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import httpx
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
+from pydantic import SecretStr
 
+from apis.auth import install_auth
 from apis.problems import install_problem_handlers
 from infra.db.pool import create_pool
 from infra.http_telemetry import ObservedRequests
@@ -40,6 +48,37 @@ def pool(request: Request) -> asyncpg.Pool:
     return resources(request).pool
 
 
+def metrics_response(extra: bytes = b"") -> Response:
+    """This process's Prometheus registry (plus `extra`, e.g. the Temporal SDK's own)."""
+    return Response(generate_latest() + extra, media_type=CONTENT_TYPE_LATEST)
+
+
+def http_front(
+    service: str,
+    *,
+    jwt_secret: SecretStr | None = None,
+    metrics: bool = True,
+    timed: Histogram | None = None,
+    **fastapi: Any,
+) -> FastAPI:
+    """A FastAPI app with problem details, request telemetry, /metrics and, given a secret, auth."""
+    fastapi.setdefault("title", f"saga {service}")
+    app = FastAPI(**fastapi)
+    install_problem_handlers(app)
+    app.add_middleware(ObservedRequests, service=service, timed=timed)
+    # Probes and scrapes stay untraced (FastAPI would trace them natively otherwise).
+    instrument_app(app)
+    if jwt_secret is not None:
+        install_auth(app, jwt_secret)
+    if metrics:
+
+        @app.get("/metrics", include_in_schema=False)
+        async def metrics_route() -> Response:
+            return metrics_response()
+
+    return app
+
+
 def create_front(
     service: str,
     settings: PlatformSettings,
@@ -63,10 +102,7 @@ def create_front(
                 await redis.aclose()
                 await db.close()
 
-    app = FastAPI(title=f"saga {service}", lifespan=lifespan)
-    install_problem_handlers(app)
-    app.add_middleware(ObservedRequests, service=service)
-    instrument_app(app)
+    app = http_front(service, jwt_secret=settings.jwt_secret, lifespan=lifespan)
 
     @app.get("/health", include_in_schema=False)
     async def health(request: Request, response: Response) -> dict[str, str]:
@@ -76,9 +112,5 @@ def create_front(
             response.status_code = 503
             return {"status": "degraded", "database": "down"}
         return {"status": "ok", "service": service}
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

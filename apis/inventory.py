@@ -8,7 +8,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Header, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from apis.auth import install_auth, service_caller
+from apis.auth import service_caller
 from apis.fronts import create_front, pool
 from apis.problems import PROBLEM_RESPONSES
 from domain.errors import ErrorCode, ValidationFailed
@@ -211,6 +211,5 @@ def create_app(settings: PlatformSettings | None = None) -> FastAPI:
     """The inventory front."""
     chosen = settings or PlatformSettings()
     app = create_front("inventory", chosen)
-    install_auth(app, chosen.jwt_secret)
     app.include_router(router)
     return app

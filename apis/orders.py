@@ -10,7 +10,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from apis.auth import Caller, ServiceCaller, install_auth, require_acting_for, service_caller
+from apis.auth import Caller, ServiceCaller, require_acting_for, service_caller
 from apis.fronts import create_front, pool
 from apis.problems import PROBLEM_RESPONSES
 from domain.orders.models import Order, OrderLine, OrderStatus
@@ -137,6 +137,5 @@ def create_app(settings: PlatformSettings | None = None) -> FastAPI:
     """The orders front."""
     chosen = settings or PlatformSettings()
     app = create_front("orders", chosen)
-    install_auth(app, chosen.jwt_secret)
     app.include_router(router)
     return app

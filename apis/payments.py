@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from apis.auth import install_auth, service_caller
+from apis.auth import service_caller
 from apis.fronts import FrontResources, create_front
 from apis.problems import PROBLEM_RESPONSES
 from domain.payments.models import Authorization, AuthorizationStatus
@@ -136,6 +136,5 @@ def create_app(settings: PaymentsSettings | None = None) -> FastAPI:
         app.state.psp = MockPsp(res.pool, chosen.mock_latency_ms, chosen.mock_failure_rate)
 
     app = create_front("payments", chosen, on_start=start)
-    install_auth(app, chosen.jwt_secret)
     app.include_router(router)
     return app

@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import CODE_TABLE, DomainError, ErrorCode, Unavailable
+from apis.errors import http_status
+from domain.errors import DomainError, ErrorCode, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,10 @@ def domain_problem(error: DomainError) -> JSONResponse:
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(error, Unavailable):
         headers["Retry-After"] = str(error.retry_after_seconds)
-    elif CODE_TABLE[error.code].http_status == 503:
+    elif http_status(error.code) == 503:
         headers["Retry-After"] = "1"
     extra = {k: v for k, v in error.fields.items() if k != "retry_after_seconds"}
-    return problem(error.mapping.http_status, error.code, error.detail, headers=headers, **extra)
+    return problem(http_status(error.code), error.code, error.detail, headers=headers, **extra)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

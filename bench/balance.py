@@ -27,11 +27,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from domain.balance.book import BalanceBook
 from domain.balance.scripts import BalanceScripts
+from infra.ports import free_port
 from infra.settings import DEV_JWT_SECRET
 from infra.tokens import TokenKind, issue_token
 from protos.balance.v1 import balance_pb2 as pb
 from protos.balance.v1 import balance_pb2_grpc as pb_grpc
-from saga.stack.process import free_port
 from saga.stack.valkey import EmbeddedValkey
 
 RATE = 500

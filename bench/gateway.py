@@ -26,9 +26,9 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 import redis.asyncio as aioredis
 
+from infra.ports import free_port
 from infra.settings import DEV_JWT_SECRET
 from infra.tokens import issue_token
-from saga.stack.process import free_port
 from saga.stack.valkey import EmbeddedValkey
 
 CHANNEL = "table:bench"

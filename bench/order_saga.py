@@ -36,8 +36,8 @@ from temporalio.worker import Worker
 from apis.auth import service_headers
 from bench.cpu import tree_cpu
 from bench.noop_saga import NoopSagaWorkflow, noop, start_attributes
+from infra.ports import free_port
 from infra.settings import DEV_JWT_SECRET, PlatformSettings
-from saga.stack.process import free_port
 
 
 @dataclass(frozen=True)

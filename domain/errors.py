@@ -1,17 +1,15 @@
 """The platform's one table of error codes, and the base of every domain error.
 
 The domain raises `DomainError` subclasses with a stable `code`; activities turn them into
-non-retryable `ApplicationError(type=code)`, HTTP fronts into problem details with the status
-below, and gRPC fronts into the status below with the code in trailing metadata `error-code`.
+`ApplicationError(type=code)` (non-retryable unless the code is in RETRYABLE), and the fronts
+render them with the HTTP and gRPC status of each code (`apis/errors.py`, the table's other
+columns, which the domain does not need to know).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-
-import grpc
 
 
 class ErrorCode(StrEnum):
@@ -37,6 +35,13 @@ class ErrorCode(StrEnum):
     POT_ALREADY_SETTLED = "POT_ALREADY_SETTLED"
     RATE_LIMITED = "RATE_LIMITED"
     MUTED = "MUTED"
+    TABLE_NOT_FOUND = "TABLE_NOT_FOUND"
+    TABLE_FULL = "TABLE_FULL"
+    SEAT_TAKEN = "SEAT_TAKEN"
+    ALREADY_SEATED = "ALREADY_SEATED"
+    NOT_SEATED = "NOT_SEATED"
+    NOT_YOUR_TURN = "NOT_YOUR_TURN"
+    ILLEGAL_ACTION = "ILLEGAL_ACTION"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     UPSTREAM_FAILED = "UPSTREAM_FAILED"
     UPSTREAM_TIMEOUT = "UPSTREAM_TIMEOUT"
@@ -44,42 +49,18 @@ class ErrorCode(StrEnum):
     INTERNAL = "INTERNAL"
 
 
-@dataclass(frozen=True)
-class CodeMapping:
-    """How one code surfaces on each front."""
-
-    http_status: int
-    grpc_status: grpc.StatusCode
-    retryable: bool = False
-
-
-CODE_TABLE: dict[ErrorCode, CodeMapping] = {
-    ErrorCode.VALIDATION_FAILED: CodeMapping(422, grpc.StatusCode.INVALID_ARGUMENT),
-    ErrorCode.UNAUTHENTICATED: CodeMapping(401, grpc.StatusCode.UNAUTHENTICATED),
-    ErrorCode.FORBIDDEN: CodeMapping(403, grpc.StatusCode.PERMISSION_DENIED),
-    ErrorCode.NOT_FOUND: CodeMapping(404, grpc.StatusCode.NOT_FOUND),
-    ErrorCode.ALREADY_EXISTS: CodeMapping(409, grpc.StatusCode.ALREADY_EXISTS),
-    ErrorCode.IDEMPOTENCY_KEY_REQUIRED: CodeMapping(400, grpc.StatusCode.INVALID_ARGUMENT),
-    ErrorCode.IDEMPOTENCY_KEY_REUSED: CodeMapping(409, grpc.StatusCode.ALREADY_EXISTS),
-    ErrorCode.VERSION_CONFLICT: CodeMapping(409, grpc.StatusCode.ABORTED),
-    ErrorCode.INSUFFICIENT_FUNDS: CodeMapping(422, grpc.StatusCode.FAILED_PRECONDITION),
-    ErrorCode.OUT_OF_STOCK: CodeMapping(409, grpc.StatusCode.FAILED_PRECONDITION),
-    ErrorCode.UNKNOWN_PRODUCT: CodeMapping(422, grpc.StatusCode.INVALID_ARGUMENT),
-    ErrorCode.PAYMENT_DECLINED: CodeMapping(402, grpc.StatusCode.FAILED_PRECONDITION),
-    ErrorCode.CAPTURE_DECLINED: CodeMapping(402, grpc.StatusCode.FAILED_PRECONDITION),
-    ErrorCode.PAYMENT_UNAVAILABLE: CodeMapping(503, grpc.StatusCode.UNAVAILABLE, True),
-    ErrorCode.INVALID_STATE: CodeMapping(409, grpc.StatusCode.FAILED_PRECONDITION),
-    ErrorCode.RESERVATION_EXPIRED: CodeMapping(409, grpc.StatusCode.FAILED_PRECONDITION),
-    ErrorCode.RESERVATION_ALREADY_RESOLVED: CodeMapping(409, grpc.StatusCode.FAILED_PRECONDITION),
-    ErrorCode.POT_ALREADY_SETTLED: CodeMapping(409, grpc.StatusCode.FAILED_PRECONDITION),
-    ErrorCode.RATE_LIMITED: CodeMapping(429, grpc.StatusCode.RESOURCE_EXHAUSTED, True),
-    ErrorCode.MUTED: CodeMapping(403, grpc.StatusCode.PERMISSION_DENIED),
-    ErrorCode.PAYLOAD_TOO_LARGE: CodeMapping(413, grpc.StatusCode.INVALID_ARGUMENT),
-    ErrorCode.UPSTREAM_FAILED: CodeMapping(502, grpc.StatusCode.UNAVAILABLE, True),
-    ErrorCode.UPSTREAM_TIMEOUT: CodeMapping(504, grpc.StatusCode.DEADLINE_EXCEEDED, True),
-    ErrorCode.UNAVAILABLE: CodeMapping(503, grpc.StatusCode.UNAVAILABLE, True),
-    ErrorCode.INTERNAL: CodeMapping(500, grpc.StatusCode.INTERNAL, True),
-}
+# Codes whose failure may pass if the same request is tried again later: outages and limits.
+# Everything else is a business answer that a retry would only repeat.
+RETRYABLE: frozenset[ErrorCode] = frozenset(
+    {
+        ErrorCode.PAYMENT_UNAVAILABLE,
+        ErrorCode.RATE_LIMITED,
+        ErrorCode.UPSTREAM_FAILED,
+        ErrorCode.UPSTREAM_TIMEOUT,
+        ErrorCode.UNAVAILABLE,
+        ErrorCode.INTERNAL,
+    }
+)
 
 
 class DomainError(Exception):
@@ -95,9 +76,9 @@ class DomainError(Exception):
         self.fields = fields
 
     @property
-    def mapping(self) -> CodeMapping:
-        """How this error surfaces on HTTP and gRPC."""
-        return CODE_TABLE[self.code]
+    def retryable(self) -> bool:
+        """Whether trying the same request again later may succeed."""
+        return self.code in RETRYABLE
 
 
 class ValidationFailed(DomainError):

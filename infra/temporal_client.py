@@ -8,9 +8,9 @@ from temporalio.client import Client, Interceptor
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from infra.activity_metrics import ActivityMetricsInterceptor
+from infra.ports import SELF_PICKED_PORTS, free_port
 from infra.settings import PlatformSettings
 from infra.telemetry import temporal_interceptors
-from saga.stack.process import SELF_PICKED_PORTS, free_port
 
 
 @dataclass(frozen=True)

@@ -111,3 +111,26 @@ def verify_token(secret: str, token: str, *, now: float | None = None) -> Claims
         int(payload["iat"]),
         {k: v for k, v in payload.items() if k not in standard},
     )
+
+
+class ServiceToken:
+    """A service's own token for internal calls, issued again shortly before it expires."""
+
+    def __init__(self, secret: str, service: str, *, ttl_seconds: int = 3600) -> None:
+        self._secret = secret
+        self.service = service
+        self._ttl = ttl_seconds
+        self._token = ""
+        self._expires = 0.0
+
+    def __str__(self) -> str:
+        if time.time() > self._expires - min(60, self._ttl / 2):
+            self._token = issue_token(
+                self._secret, self.service, kind=TokenKind.SERVICE, ttl_seconds=self._ttl
+            )
+            self._expires = time.time() + self._ttl
+        return self._token
+
+    def header(self) -> str:
+        """`Bearer <token>`, fresh."""
+        return f"Bearer {self}"

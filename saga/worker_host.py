@@ -5,22 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from datetime import timedelta
 
 import httpx
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from apis.fronts import http_front, metrics_response
 from infra.db.pool import create_pool
-from infra.http_telemetry import ObservedRequests
-from infra.serving import hosted_server
+from infra.serving import hosted_server, serve_until_signalled
 from infra.settings import PlatformSettings
-from infra.telemetry import configure_telemetry, instrument_app
+from infra.telemetry import configure_telemetry
 from infra.temporal_client import connect_temporal
 from saga.workers import WorkerResources, worker_factories
 
@@ -34,10 +32,7 @@ class UnknownTaskQueueError(Exception):
 def _health_app(
     workers: list[Worker], client: Client, http: httpx.AsyncClient, sdk_metrics_url: str | None
 ) -> FastAPI:
-    app = FastAPI(title="saga worker", docs_url=None, redoc_url=None)
-    app.add_middleware(ObservedRequests, service="worker")
-    # Its probes and scrapes stay untraced (FastAPI would trace them natively otherwise).
-    instrument_app(app)
+    app = http_front("worker", metrics=False, docs_url=None, redoc_url=None)
 
     @app.get("/health")
     async def health(response: Response) -> dict[str, object]:
@@ -59,12 +54,12 @@ def _health_app(
 
     @app.get("/metrics")
     async def metrics() -> Response:
-        body = generate_latest()
+        sdk = b""
         if sdk_metrics_url is not None:
             # The Temporal SDK serves its own registry; one scrape should see both.
             with contextlib.suppress(httpx.HTTPError):
-                body += (await http.get(sdk_metrics_url, timeout=2)).content
-        return Response(body, media_type=CONTENT_TYPE_LATEST)
+                sdk = (await http.get(sdk_metrics_url, timeout=2)).content
+        return metrics_response(sdk)
 
     return app
 
@@ -91,26 +86,16 @@ async def run_workers(settings: PlatformSettings, queues: list[str]) -> None:
             settings.bind_host,
             settings.worker_metrics_port,
         )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        tasks = [asyncio.create_task(w.run()) for w in workers]
-        tasks.append(asyncio.create_task(server.serve()))
-        try:
-            done, _ = await asyncio.wait(
-                [*tasks, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
-            )
-            for task in done:
-                if task in tasks and task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
-        finally:
-            server.should_exit = True
+
+        async def drain() -> None:
             await asyncio.gather(
                 *(w.shutdown() for w in workers if w.is_running), return_exceptions=True
             )
-            for task in tasks:
-                with contextlib.suppress(BaseException):
-                    await asyncio.wait_for(task, timeout=15)
+
+        try:
+            await serve_until_signalled(
+                servers=[server], tasks=[w.run() for w in workers], drain=drain
+            )
+        finally:
             await redis.aclose()
             await pool.close()

@@ -21,9 +21,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from infra.db.migrate import apply_migrations
 from infra.db.pool import create_pool
+from infra.ports import free_port
 from infra.settings import PlatformSettings
 from saga.stack.postgres import EmbeddedPostgres
-from saga.stack.process import free_port
 from saga.stack.temporal import TemporalDevServer, test_server_binary
 from saga.stack.valkey import EmbeddedValkey
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 
 from apis.balance.rest.app import create_app
 from apis.balance.rpc.server import start_grpc_server
@@ -13,7 +12,7 @@ from domain.balance.book import BalanceBook
 from domain.balance.settings import BalanceSettings, balance_redis
 from domain.errors import Unavailable
 from infra.event_loop import freeze_startup_heap
-from infra.serving import hosted_server
+from infra.serving import hosted_server, serve_until_signalled
 from infra.telemetry import configure_telemetry, untraced
 
 log = logging.getLogger(__name__)
@@ -43,23 +42,17 @@ async def run_balance_service(settings: BalanceSettings) -> None:
     )
     http = hosted_server(create_app(book, secret), settings.bind_host, settings.balance_http_port)
     freeze_startup_heap()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    tasks = [
-        asyncio.create_task(http.serve()),
-        asyncio.create_task(_sample_economy(book, settings.balance_economy_sample_seconds)),
-    ]
+
+    async def drain() -> None:
+        await health.enter_graceful_shutdown()
+        await grpc_server.stop(grace=5)
+
     try:
-        await asyncio.wait(
-            [tasks[0], asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+        await serve_until_signalled(
+            servers=[http],
+            tasks=[_sample_economy(book, settings.balance_economy_sample_seconds)],
+            drain=drain,
+            grace_seconds=5,
         )
     finally:
-        await health.enter_graceful_shutdown()
-        http.should_exit = True
-        await grpc_server.stop(grace=5)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         await redis.aclose()

@@ -10,22 +10,21 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from apis.gateway.auth import request_claims
+from apis.auth import request_claims
+from apis.fronts import http_front
 from apis.gateway.context import Gateway, open_gateway
 from apis.gateway.limits import limit_ip, limit_user
 from apis.gateway.observability import TraceContext, current_trace
 from apis.gateway.proxy import router as proxy_router
 from apis.gateway.settings import GatewaySettings
 from apis.gateway.websocket import ABORT_EXTENSION, websocket_endpoint
-from apis.problems import PROBLEM_RESPONSES, install_problem_handlers, problem
+from apis.problems import PROBLEM_RESPONSES, problem
+from clients.balance.client import BalanceCallError
 from domain.errors import ErrorCode
 from domain.gateway.channels import ChannelKind, parse_channel
-from infra.http_telemetry import ObservedRequests
-from infra.telemetry import instrument_app
 
 
 class TraceMiddleware:
@@ -88,17 +87,16 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             app.state.gateway = gateway
             yield
 
-    app = FastAPI(
+    app = http_front(
+        "gateway",
+        jwt_secret=settings.jwt_secret,
         title="saga gateway",
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
         responses=PROBLEM_RESPONSES,
     )
-    install_problem_handlers(app)
     app.add_middleware(TraceMiddleware)
-    app.add_middleware(ObservedRequests, service="gateway")
-    instrument_app(app)
 
     @app.get("/health")
     async def health(request: Request) -> dict[str, object]:
@@ -134,10 +132,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             response.headers["Retry-After"] = "1"
         return {"status": "ready" if ok else "not ready", "checks": checks}
 
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
     @app.get("/me/balance")
     async def my_balance(request: Request) -> Response:
         """The caller's chips, read over gRPC from the balance service."""
@@ -150,10 +144,21 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         if limited is not None:
             return limited
         trace = current_trace.get()
-        body = await gateway.balance.get_balance(
-            claims.subject, trace.traceparent if trace else None
+        try:
+            reply = await gateway.balance.get_balance(
+                claims.subject, traceparent=trace.traceparent if trace else None
+            )
+        except BalanceCallError as exc:
+            raise exc.domain_error() from None
+        return JSONResponse(
+            {
+                "account_id": reply.account_id,
+                "balance": reply.balance,
+                "reserved": reply.reserved,
+                "available": reply.available,
+                "stale": reply.stale,
+            }
         )
-        return JSONResponse(body)
 
     @app.post("/events", status_code=202)
     async def publish(body: PublishRequest, request: Request) -> Response:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import httpx
 import redis.asyncio as aioredis
 
-from apis.gateway.grpc_clients import BalanceGrpcClient
 from apis.gateway.settings import GatewaySettings
+from clients.balance.client import BalanceClient
 from clients.game import GameClient, GameMuteChecker
 from domain.gateway.broadcast import Broadcaster
 from domain.gateway.chat import ChatService, ChatStore
@@ -20,6 +20,7 @@ from domain.gateway.ratelimit import RateLimit, SlidingWindowLimiter
 from domain.gateway.registry import ConnectionRegistry
 from domain.gateway.sessions import SessionEvents
 from domain.gateway.tables import TableEventLog
+from infra.tokens import ServiceToken
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Gateway:
     sessions: SessionEvents
     tables: TableEventLog
     game: GameClient
-    balance: BalanceGrpcClient
+    balance: BalanceClient
 
     @property
     def user_limit(self) -> RateLimit:
@@ -104,8 +105,10 @@ async def open_gateway(settings: GatewaySettings) -> AsyncIterator[Gateway]:
         sessions=SessionEvents(redis, settings.gateway_instance_id),
         tables=TableEventLog(redis, settings.table_stream_max_length),
         game=game,
-        balance=BalanceGrpcClient(
-            settings.resolved_balance_grpc_address, settings.jwt_secret.get_secret_value()
+        balance=BalanceClient(
+            settings.resolved_balance_grpc_address,
+            ServiceToken(settings.jwt_secret.get_secret_value(), "gateway"),
+            timeout_seconds=5.0,
         ),
     )
     await hub.start()

@@ -7,10 +7,10 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from apis.gateway.auth import Unauthenticated, authenticate
+from apis.auth import authenticate
 from apis.gateway.context import Gateway
 from apis.gateway.observability import TraceContext
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError, ErrorCode, Unauthenticated
 from domain.gateway import metrics
 from domain.gateway.channels import ChannelKind, parse_channel
 from domain.gateway.connection import Connection, PresenceStatus

@@ -7,7 +7,7 @@ import time
 import httpx
 from fastapi import APIRouter, Request, Response
 
-from apis.gateway.auth import request_claims
+from apis.auth import request_claims
 from apis.gateway.context import Gateway
 from apis.gateway.exposure import SPOOFABLE_HEADERS, refusal
 from apis.gateway.limits import client_ip, limit_ip, limit_user

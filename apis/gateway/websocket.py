@@ -11,11 +11,11 @@ from collections.abc import Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from apis.gateway.auth import Unauthenticated, authenticate
+from apis.auth import authenticate
 from apis.gateway.context import Gateway
 from apis.gateway.handlers import FrameSession
 from apis.gateway.observability import TraceContext, current_trace
-from domain.errors import ErrorCode
+from domain.errors import ErrorCode, Unauthenticated
 from domain.gateway import metrics
 from domain.gateway.channels import user_channel
 from domain.gateway.connection import Connection

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from domain.checkout.announcer import announce
 from domain.checkout.ledger import LedgerEntry, LedgerRepository, NewEntry
 from domain.checkout.models import LedgerStatus, OrderRequest, StatusChange, price, workflow_id_for
-from domain.errors import CODE_TABLE, DomainError, ErrorCode
+from domain.errors import DomainError, ErrorCode
 from domain.inventory.models import merge_lines
 from domain.inventory.repository import InventoryRepository
 from domain.orders.models import OrderLine
@@ -135,7 +135,7 @@ def _entry(
             "workflow_id": workflow_id,
         }
     else:
-        code = CODE_TABLE[ErrorCode.PAYMENT_DECLINED].http_status
+        code = 402
         body = {
             "type": "https://saga.dev/problems/payment-declined",
             "title": "Payment declined",

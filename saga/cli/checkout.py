@@ -15,6 +15,14 @@ from saga.cli.output import make_console
 console = make_console()
 
 
+_FRONT_MODULES = {
+    "edge": "apis.checkout.edge",
+    "orders": "apis.orders",
+    "inventory": "apis.inventory",
+    "payments": "apis.payments",
+}
+
+
 def _serve(front: str, settings: PlatformSettings) -> None:
     import importlib
 
@@ -25,7 +33,7 @@ def _serve(front: str, settings: PlatformSettings) -> None:
     settings.refuse_default_secrets()
     # Before the app is built: its factory instruments it when tracing is on.
     configure_telemetry(front, settings)
-    app = importlib.import_module(f"apis.{front}").create_app(settings)
+    app = importlib.import_module(_FRONT_MODULES[front]).create_app(settings)
     port = getattr(settings, f"{front}_port")
     uvicorn.run(app, host=settings.bind_host, port=port, log_level="warning", access_log=False)
 

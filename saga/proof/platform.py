@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.ports import free_port
 from infra.settings import PlatformSettings
 from saga.stack.probes import probe_http, probe_postgres, probe_redis, probe_temporal
-from saga.stack.process import free_port
 from saga.supervisor import STATE_FILE
 
 STACK_PARTS = ("temporal", "postgres", "valkey")

@@ -26,4 +26,3 @@ class WorkerResources:
 
 
 WorkerFactory = Callable[[WorkerResources], Worker]
-

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from infra.ports import free_port
 from infra.settings import DEV_JWT_SECRET, PlatformSettings
 from infra.tokens import TokenKind, issue_token
-from saga.stack.process import free_port
 
 _HEALTHY = re.compile(r"all healthy in ([0-9.]+)s")
 

@@ -15,10 +15,10 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from apis.gateway.server import server_config
 from apis.gateway.settings import GatewaySettings
+from infra.ports import free_port
 from infra.serving import HostedServer
 from infra.settings import DEV_JWT_SECRET
 from infra.tokens import TokenKind, issue_token
-from saga.stack.process import free_port
 
 
 @dataclass

@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 
 from apis.balance.rpc.server import start_grpc_server
 from clients.balance import BalanceCallError, BalanceClient, PokerBalance, idempotency_key
-from saga.stack.process import free_port
+from infra.ports import free_port
 from tests.balance_support import SECRET, make_book, service_token
 
 

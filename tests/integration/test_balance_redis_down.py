@@ -12,7 +12,7 @@ from apis.balance.rest.app import create_app
 from domain.balance.book import BalanceBook
 from domain.balance.settings import BalanceSettings, balance_redis
 from domain.errors import Unavailable
-from saga.stack.process import free_port
+from infra.ports import free_port
 from saga.stack.valkey import EmbeddedValkey
 from tests.balance_support import SECRET, service_token
 

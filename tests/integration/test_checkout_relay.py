@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from domain.checkout.relay import OutboxRelay
 from domain.payments.psp import MockPsp
-from saga.stack.process import free_port
+from infra.ports import free_port
 from tests.checkout_support import accept_order, ledger_view, saga_worker, seed_catalog
 from tests.conftest import SessionStack
 from tests.eventually import assert_eventually

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from websockets.exceptions import ConnectionClosed
 
 from domain.gateway.registry import ConnectionRegistry
-from saga.stack.process import free_port
+from infra.ports import free_port
 from saga.stack.valkey import EmbeddedValkey
 from tests.conftest import SessionStack
 from tests.eventually import assert_eventually

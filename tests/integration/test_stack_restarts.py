@@ -13,8 +13,9 @@ import redis.asyncio as aioredis
 import redis.exceptions
 from rich.console import Console
 
+from infra.ports import free_port
 from saga.restarts import RestartPolicy, ServiceChild, StackChild, Watchdog
-from saga.stack.process import ManagedProcess, free_port
+from saga.stack.process import ManagedProcess
 from saga.stack.valkey import EmbeddedValkey
 from tests.eventually import assert_eventually
 

@@ -21,12 +21,12 @@ from clients.balance import BalanceCallError, BalanceClient
 from domain.checkout.models import workflow_id_for
 from domain.checkout.relay import OutboxRelay
 from domain.payments.psp import MockPsp
+from infra.ports import free_port
 from infra.serving import hosted_server
 from infra.telemetry import configure_tracing, shutdown_tracing, tracer, untraced
 from infra.temporal_client import connect_temporal
 from infra.tokens import TokenKind, issue_token
 from protos.balance.v1 import balance_pb2 as pb
-from saga.stack.process import free_port
 from tests.balance_support import SECRET, make_book, service_token
 from tests.checkout_support import saga_worker, seed_catalog
 from tests.conftest import SessionStack

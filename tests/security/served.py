@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from infra.ports import free_port
 from infra.serving import hosted_server
-from saga.stack.process import free_port
 
 
 @asynccontextmanager

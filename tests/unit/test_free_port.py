@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from saga.stack.process import SELF_PICKED_PORTS, free_port
+from infra.ports import SELF_PICKED_PORTS, free_port
 
 
 def test_ports_are_free_distinct_and_in_their_range() -> None:

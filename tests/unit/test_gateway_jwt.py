@@ -7,7 +7,8 @@ import time
 import jwt
 import pytest
 
-from apis.gateway.auth import Unauthenticated, authenticate, bearer_token
+from apis.auth import authenticate, bearer_token
+from domain.errors import Unauthenticated
 from domain.gateway.channels import ChannelKind, InvalidChannel, parse_channel
 from domain.gateway.frames import FrameError, SubscribeFrame, TableActionFrame, parse_client_frame
 from infra.tokens import TokenKind, issue_token

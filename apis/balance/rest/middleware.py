@@ -1,8 +1,6 @@
-"""JWT authentication, idempotency keys and request metrics for the HTTP front."""
+"""JWT authentication (apis/auth.py), idempotency keys and the latency histogram of HTTP."""
 
 from __future__ import annotations
-
-import time
 
 from prometheus_client import Histogram
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -10,10 +8,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
-from apis.problems import domain_problem, problem
+from apis.auth import authenticate, bearer_token
+from apis.problems import domain_problem
 from domain.balance.validation import require_idempotency_key
-from domain.errors import DomainError, ErrorCode
-from infra.tokens import Claims, InvalidToken, verify_token
+from domain.errors import DomainError
+from infra.tokens import Claims
 
 HTTP_LATENCY = Histogram(
     "saga_balance_http_request_seconds",
@@ -36,20 +35,12 @@ class AuthMiddleware(BaseHTTPMiddleware):
         path = request.url.path
         if not path.startswith("/api/") or path in _PUBLIC:
             return await call_next(request)
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return problem(
-                401,
-                ErrorCode.UNAUTHENTICATED,
-                "Authorization: Bearer <token> is required",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
         try:
-            request.state.claims = verify_token(self._secret, token)
-        except InvalidToken as exc:
-            return problem(
-                401, ErrorCode.UNAUTHENTICATED, exc.reason, headers={"WWW-Authenticate": "Bearer"}
+            request.state.claims = authenticate(
+                self._secret, bearer_token(request.headers.get("authorization"))
             )
+        except DomainError as err:
+            return domain_problem(err)
         return await call_next(request)
 
 
@@ -69,20 +60,6 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
         response = await call_next(request)
         if request.state.replayed:
             response.headers["Idempotency-Replayed"] = "true"
-        return response
-
-
-class MetricsMiddleware(BaseHTTPMiddleware):
-    """Latency by route template, so ids do not explode the label set."""
-
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        HTTP_LATENCY.labels(request.method, template, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
         return response
 
 

@@ -18,7 +18,8 @@ from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message_factory import GetMessageClass
 from grpc import aio
 
-from domain.errors import CODE_TABLE, ErrorCode
+from apis.errors import grpc_status
+from domain.errors import ErrorCode
 
 MAX_REQUEST_BYTES = 256 * 1024
 TRANSPORT_MAX_BYTES = 4 * 1024 * 1024
@@ -57,7 +58,7 @@ def _guarded(behaviour: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitabl
     async def guarded(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
         if isinstance(request, _Unreadable):
             await context.abort(
-                CODE_TABLE[request.code].grpc_status,
+                grpc_status(request.code),
                 request.detail,
                 (("error-code", request.code.value),),
             )

@@ -20,6 +20,7 @@ from apis.balance.rpc.convert import (
     resolution_message,
     transaction_message,
 )
+from apis.errors import grpc_status
 from domain.balance.book import BalanceBook
 from domain.balance.pots import SidePot
 from domain.balance.types import Mutation, ReservationResult
@@ -65,7 +66,7 @@ class BalanceServicer(pb_grpc.BalanceServiceServicer):
         except DomainError as err:
             code = err.code.value
             await context.abort(
-                err.mapping.grpc_status, err.detail, (("error-code", err.code.value),)
+                grpc_status(err.code), err.detail, (("error-code", err.code.value),)
             )
         except Exception:
             code = ErrorCode.INTERNAL.value
