@@ -23,7 +23,7 @@ class BalanceActivities:
     @activity.defn
     async def release_expired_reservations(self, request: ExpireDueInput) -> ExpireDueOutput:
         """Expire the reservations due at the workflow's time."""
-        batch = await self.book.reservations.expire_due(request.limit, now_ms=request.now_ms)
+        batch = await self.book.expiry.expire_due(request.limit, now_ms=request.now_ms)
         if batch.expired:
             activity.logger.info("expired %d reservations", len(batch.expired))
         return ExpireDueOutput(len(batch.expired), batch.remaining)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -21,7 +21,6 @@ from domain.errors import DomainError
 from infra.db.connection import Connection
 from workflows.checkout.models import LedgerStatusInput
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 SAGA_OUTCOMES = Counter(
@@ -42,35 +41,52 @@ def count_outcome(change: StatusChange | None) -> None:
 
 
 class SagaLedger:
-    """Runs a step's work and its ledger entry in one transaction, then announces it."""
+    """Each step's work and its ledger entry as one unit, announced once committed."""
 
     def __init__(self, pool: asyncpg.Pool, redis: aioredis.Redis) -> None:
         self._pool = pool
         self._redis = redis
 
-    async def run_step(
+    @asynccontextmanager
+    async def step(
         self,
         order_ledger_id: str,
         step: str,
-        work: Callable[[Connection], Awaitable[T]],
         *,
         status: LedgerStatus | None = None,
         outcome: str = "completed",
         order_id: uuid.UUID | None = None,
-    ) -> T:
-        """`work` and the ledger step commit together; failures become activity errors."""
+    ) -> AsyncIterator[Connection]:
+        """The block's writes on the yielded connection and the ledger step, in one transaction."""
+        # Failures leave as activity errors (`_failure`); the change is announced after commit.
         ledger_id = uuid.UUID(order_ledger_id)
         try:
             async with self._pool.acquire() as conn, conn.transaction():
-                result = await work(conn)
+                yield conn
                 change = await LedgerRepository(conn).advance(
                     ledger_id, step, outcome, status=status, order_id=order_id
                 )
         except Exception as exc:
-            raise await self.failure(order_ledger_id, step, exc) from exc
+            raise await self._failure(order_ledger_id, step, exc) from exc
         count_outcome(change)
         await self.announce(change)
-        return result
+
+    @asynccontextmanager
+    async def remote_step(
+        self,
+        order_ledger_id: str,
+        step: str,
+        *,
+        status: LedgerStatus | None = None,
+        outcome: str = "completed",
+    ) -> AsyncIterator[None]:
+        """A step done elsewhere (the PSP): recorded once the block succeeded; errors as `step`."""
+        # No connection is held while the block runs: it waits on another service.
+        try:
+            yield
+        except Exception as exc:
+            raise await self._failure(order_ledger_id, step, exc) from exc
+        await self.record(order_ledger_id, step, outcome, status=status)
 
     async def record(
         self,
@@ -95,7 +111,7 @@ class SagaLedger:
         count_outcome(change)
         await self.announce(change)
 
-    async def failure(self, order_ledger_id: str, step: str, exc: Exception) -> Exception:
+    async def _failure(self, order_ledger_id: str, step: str, exc: Exception) -> Exception:
         """The error to raise from the activity; transient ones are counted in the ledger.
 
         Business failures become non-retryable ApplicationErrors typed with their code.

@@ -8,7 +8,6 @@ from activities.checkout import SagaLedger
 from domain.checkout.models import LedgerStatus
 from domain.inventory.models import StockLine
 from domain.inventory.repository import InventoryRepository
-from infra.db.connection import Connection
 from workflows.checkout.models import InventoryInput
 
 
@@ -22,24 +21,15 @@ class InventoryActivities:
     async def reserve_inventory(self, request: InventoryInput) -> None:
         """Reserve every line or fail with OUT_OF_STOCK; once per order."""
         lines = [StockLine(item.product_id, item.quantity) for item in request.items]
-
-        async def work(conn: Connection) -> None:
+        async with self._ledger.step(
+            request.order_ledger_id, "reserve_inventory", status=LedgerStatus.INVENTORY_RESERVED
+        ) as conn:
             await InventoryRepository(conn).reserve(request.order_id, lines)
-
-        await self._ledger.run_step(
-            request.order_ledger_id,
-            "reserve_inventory",
-            work,
-            status=LedgerStatus.INVENTORY_RESERVED,
-        )
 
     @activity.defn
     async def release_inventory(self, request: InventoryInput) -> None:
         """Compensation: give back what the order holds (nothing if it holds nothing)."""
-
-        async def work(conn: Connection) -> None:
+        async with self._ledger.step(
+            request.order_ledger_id, "release_inventory", outcome="compensated"
+        ) as conn:
             await InventoryRepository(conn).release(request.order_id)
-
-        await self._ledger.run_step(
-            request.order_ledger_id, "release_inventory", work, outcome="compensated"
-        )

@@ -20,24 +20,15 @@ class PaymentActivities:
     @activity.defn
     async def capture_payment(self, request: PaymentInput) -> None:
         """Capture; declines are final, PSP outages are retried with backoff."""
-        try:
+        async with self._ledger.remote_step(
+            request.order_ledger_id, "capture_payment", status=LedgerStatus.PAYMENT_CAPTURED
+        ):
             await self._psp.capture(request.authorization_id)
-        except Exception as exc:
-            raise await self._ledger.failure(
-                request.order_ledger_id, "capture_payment", exc
-            ) from exc
-        await self._ledger.record(
-            request.order_ledger_id,
-            "capture_payment",
-            "completed",
-            status=LedgerStatus.PAYMENT_CAPTURED,
-        )
 
     @activity.defn
     async def void_payment(self, request: PaymentInput) -> None:
         """Compensation: void the authorization (refund it if it was captured)."""
-        try:
+        async with self._ledger.remote_step(
+            request.order_ledger_id, "void_payment", outcome="compensated"
+        ):
             await self._psp.void(request.authorization_id)
-        except Exception as exc:
-            raise await self._ledger.failure(request.order_ledger_id, "void_payment", exc) from exc
-        await self._ledger.record(request.order_ledger_id, "void_payment", "compensated")

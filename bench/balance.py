@@ -25,8 +25,9 @@ import redis.asyncio as aioredis
 from grpc import aio
 from prometheus_client.parser import text_string_to_metric_families
 
+from domain.balance import keys
 from domain.balance.book import BalanceBook
-from domain.balance.scripts import BalanceScripts
+from domain.balance.scripts import BalanceScripts, ScriptRequest
 from infra.ports import free_port
 from infra.settings import DEV_JWT_SECRET
 from infra.tokens import TokenKind, issue_token
@@ -270,10 +271,16 @@ async def main() -> None:
         await scripts.load()
 
         async def raw_credit(i: int) -> object:
+            account = f"a{i % 200}"
             return await scripts.run(
-                "credit",
-                [f"a{i % 200}", "1", "DEPOSIT", "", "", "1"],
-                idempotency_key=f"raw{run}-{next(serial)}",
+                ScriptRequest(
+                    "credit",
+                    [account, "1", "DEPOSIT", "", "", "1"],
+                    f"raw{run}-{next(serial)}",
+                    keys=keys.for_credit(account),
+                    accounts=[account],
+                    transactions=1,
+                )
             )
 
         raw = statistics.median([await closed_loop(raw_credit, 64, 3.0) for _ in range(3)])

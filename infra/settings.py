@@ -50,6 +50,7 @@ class PlatformSettings(BaseSettings):
     gateway_port: int = 4000
     worker_metrics_port: int = 9464
     relay_port: int = 8004
+    game_port: int = 3001
 
     # Where other services answer; unset means this machine at the port above.
     edge_url: str | None = None
@@ -58,6 +59,7 @@ class PlatformSettings(BaseSettings):
     payments_url: str | None = None
     balance_url: str | None = None
     balance_grpc_address: str | None = None
+    game_url: str | None = None
 
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     log_level: str = "INFO"
@@ -84,7 +86,7 @@ class PlatformSettings(BaseSettings):
         return self.redis_url or f"redis://{self.bind_host}:{self.redis_port}/0"
 
     def service_url(self, service: str) -> str:
-        """Base URL of one of our HTTP services: edge, orders, inventory, payments or balance."""
+        """Base URL of one of our HTTP services: edge, orders, inventory, payments, game..."""
         configured: str | None = getattr(self, f"{service}_url")
         if configured:
             return configured.rstrip("/")

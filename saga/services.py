@@ -76,6 +76,13 @@ _SERVICES: list[tuple[str, tuple[str, ...], str, str, str]] = [
         "Players' WebSocket /ws and HTTP proxy /api/{service}/... (metrics at /metrics)",
     ),
     (
+        "game",
+        ("api", "game"),
+        "game_port",
+        "/health",
+        "Game service: poker tables as workflows (OpenAPI at /docs; `saga poker --help`)",
+    ),
+    (
         "balance",
         ("api", "balance"),
         "balance_http_port",

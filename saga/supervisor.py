@@ -113,6 +113,8 @@ class Supervisor:
         for spec in platform_services(self.settings):
             ensure_port_free(self.settings.bind_host, spec.port, spec.name, f"the {spec.name} port")
         env = {**endpoints.as_env(), "SAGA_HOME": str(self.home), "PYTHONUNBUFFERED": "1"}
+        # The gateway proxies /api/game/... and forwards table actions to the game we start.
+        env["GAME_URL"] = self.settings.game_url or self.settings.service_url("game")
         for spec in platform_services(self.settings):
             process = ManagedProcess(
                 spec.name,

@@ -12,8 +12,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.checkout import SagaLedger
-from domain.checkout.models import OrderRequest
-from domain.checkout.service import CheckoutService, EdgeAnswer
+from domain.checkout.models import AcceptedOrder, OrderRequest, Placement
+from domain.checkout.service import CheckoutService
 from domain.inventory.models import StockLine
 from domain.inventory.repository import InventoryRepository
 from domain.payments.psp import MockPsp
@@ -58,7 +58,7 @@ async def accept_order(
     payment_method: str = "pm_card_visa",
     items: list[tuple[str, int]] | None = None,
     customer_id: str = "cust-1",
-) -> EdgeAnswer:
+) -> Placement:
     """What POST /orders does, without HTTP."""
     request = OrderRequest(
         customer_id,
@@ -72,7 +72,7 @@ async def accept_order(
 
 async def saga_input(pool: asyncpg.Pool, order_ledger_id: str, task_queue: str) -> OrderSagaInput:
     """The outbox payload of an accepted order, routed to the test's own task queue."""
-    payload = await pool.fetchval(
+    payload: str = await pool.fetchval(
         "SELECT payload FROM outbox WHERE aggregate_id = $1", uuid.UUID(order_ledger_id)
     )
     options = SagaOptions(
@@ -81,7 +81,7 @@ async def saga_input(pool: asyncpg.Pool, order_ledger_id: str, task_queue: str) 
         payments_task_queue=task_queue,
         retry_initial_interval_ms=50,
     )
-    return OrderSagaInput.from_outbox(json.loads(payload), options)
+    return OrderSagaInput.of(AcceptedOrder.from_json(payload), options)
 
 
 def saga_worker(

@@ -16,6 +16,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -24,7 +25,8 @@ from infra.db.pool import create_pool
 from infra.ports import free_port
 from infra.settings import PlatformSettings
 from saga.stack.postgres import EmbeddedPostgres
-from saga.stack.temporal import TemporalDevServer, test_server_binary
+from saga.stack.temporal import TemporalDevServer, load_dev_server_config, test_server_binary
+from saga.stack.temporal_setup import SEARCH_ATTRIBUTE_TYPES
 from saga.stack.valkey import EmbeddedValkey
 
 
@@ -125,6 +127,15 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server, for workflows whose timers should not take real time."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=test_server_binary()
+    )
+    # The platform's own search attributes (temporal/dev-server.yaml), as on the dev server;
+    # this server cannot list them, only add them.
+    wanted = load_dev_server_config().get("search_attributes", {})
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={name: SEARCH_ATTRIBUTE_TYPES[kind] for name, kind in wanted.items()},
+        )
     )
     yield env
     await env.shutdown()

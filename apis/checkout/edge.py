@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from apis.auth import Caller, install_auth, require_acting_for, service_headers
+from apis.checkout.answers import PLACE_RESPONSES, render_placement
 from apis.fronts import FrontResources, create_front, resources
-from apis.problems import PROBLEM_JSON, PROBLEM_RESPONSES
+from apis.problems import PROBLEM_RESPONSES
 from domain.checkout.ledger import LedgerRepository
 from domain.checkout.models import LedgerStatus, OrderRequest
 from domain.checkout.service import CheckoutService, PaymentAuthorizer
@@ -63,28 +64,6 @@ class OrderIn(BaseModel):
     currency: str = Field(default="USD", pattern="^USD$")
 
 
-class OrderAccepted(BaseModel):
-    """The 202 answer: the order is on the ledger and its saga will run."""
-
-    order_ledger_id: str
-    status: LedgerStatus
-    total_cents: int
-    workflow_id: str
-
-
-class OrderDeclined(BaseModel):
-    """The 402 answer: problem details whose `status` is the order's (DESIGN.md section 5)."""
-
-    type: str
-    title: str
-    status: Literal["PAYMENT_DECLINED"]
-    code: Literal["PAYMENT_DECLINED"]
-    detail: str
-    order_ledger_id: str
-    total_cents: int
-    workflow_id: None
-
-
 class LineView(BaseModel):
     """One priced line of an order."""
 
@@ -115,16 +94,6 @@ class OrderView(BaseModel):
     items: list[LineView]
 
 
-_PLACE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    202: {"model": OrderAccepted, "description": "Accepted (or the replay of an earlier answer)"},
-    402: {
-        "model": OrderDeclined,
-        "description": "Declined at authorization: no saga",
-        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/OrderDeclined"}}},
-    },
-}
-
-
 def payments(res: Resources) -> PaymentAuthorizer:
     """FastAPI dependency: the payments service, called synchronously."""
     return PaymentsClient(
@@ -134,7 +103,7 @@ def payments(res: Resources) -> PaymentAuthorizer:
     )
 
 
-@router.post("/orders", status_code=202, responses=_PLACE_RESPONSES)
+@router.post("/orders", status_code=202, responses=PLACE_RESPONSES)
 async def place_order(
     body: OrderIn,
     claims: Caller,
@@ -161,14 +130,8 @@ async def place_order(
         body.payment_method,
         body.currency,
     )
-    answer = await CheckoutService(res.pool, authorizer, res.redis).place_order(
-        idempotency_key, request
-    )
-    headers = {"Idempotency-Replayed": "true"} if answer.replayed else {}
-    media_type = PROBLEM_JSON if answer.status_code >= 400 else "application/json"
-    return JSONResponse(
-        answer.body, status_code=answer.status_code, headers=headers, media_type=media_type
-    )
+    service = CheckoutService(res.pool, authorizer, res.redis)
+    return render_placement(await service.place_order(idempotency_key, request))
 
 
 @router.get("/orders/{order_ledger_id}", response_model=OrderView)

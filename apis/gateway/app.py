@@ -53,8 +53,11 @@ class TraceMiddleware:
 
         async def send_with_trace(message: Message) -> None:
             if message["type"] == "http.response.start":
-                extra = [(b"x-trace-id", trace.trace_id.encode())]
-                message["headers"] = [*message.get("headers", []), *extra]
+                headers = list(message.get("headers", []))
+                # The request telemetry inside may have named the trace already.
+                if all(name.lower() != b"x-trace-id" for name, _ in headers):
+                    headers.append((b"x-trace-id", trace.trace_id.encode()))
+                message["headers"] = headers
             await send(message)
 
         try:

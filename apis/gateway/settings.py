@@ -18,8 +18,8 @@ def _instance_id() -> str:
 class GatewaySettings(PlatformSettings):
     """Where the gateway's upstreams answer and the limits it enforces."""
 
-    # Upstreams that are not part of this platform; unset means "not configured".
-    game_url: str | None = None
+    # Upstreams that may be elsewhere; unset means "not configured" (`saga up` sets GAME_URL
+    # to the game service it starts).
     player_url: str | None = None
     event_url: str | None = None
 

@@ -1,13 +1,6 @@
 """The one client of the balance service (gRPC), and the table money flows built on it."""
 
-from clients.balance.client import BalanceCallError, BalanceClient, idempotency_key
-from clients.balance.table_money import BuyInResult, PokerBalance, PokerBalanceSettings
+from clients.balance.client import BalanceCallError, BalanceClient
+from clients.balance.table_money import Move, TableMoney
 
-__all__ = [
-    "BalanceCallError",
-    "BalanceClient",
-    "BuyInResult",
-    "PokerBalance",
-    "PokerBalanceSettings",
-    "idempotency_key",
-]
+__all__ = ["BalanceCallError", "BalanceClient", "Move", "TableMoney"]

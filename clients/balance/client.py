@@ -24,11 +24,6 @@ T = TypeVar("T")
 _RETRY_DELAYS = (0.1, 0.3)
 
 
-def idempotency_key(operation: str, table_id: str, user_id: str, timestamp_ms: int) -> str:
-    """`{operation}:{tableId}:{userId}:{timestamp}`, the seed's key format."""
-    return f"{operation}:{table_id}:{user_id}:{timestamp_ms}"
-
-
 class BalanceCallError(Exception):
     """The balance service said no (or could not be reached); `code` is its `error-code`."""
 

@@ -1,203 +1,141 @@
-"""The poker table's money flows: two-phase buy-in, cash-out, and hand settlement via pots."""
+"""A poker table's money in the balance service: each chip counted once, in one place.
+
+A stack is the balance of its seat account (`domain.game.money.seat_account`), never a second
+number on top of the wallet:
+
+- buy-in: reserve in the wallet, then commit the reservation INTO the seat account (one
+  script moves the chips, so wallets + seats + pots + house stays the supply); a failed
+  commit releases the reservation;
+- a bet: a contribution from the seat account to the hand's pot;
+- settlement: the pot pays each winner's seat account (odd chips as the engine decided, one
+  side pot per payee) and the rake to the house;
+- leaving: reserve the whole stack in the seat account and commit it into the wallet.
+
+Every call carries an idempotency key derived from table, sitting, hand and event number, so
+a retried activity moves nothing twice.
+"""
 
 from __future__ import annotations
 
-import json
-import logging
-import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic_settings import BaseSettings
-
-from clients.balance.client import BalanceCallError, BalanceClient, idempotency_key
+from clients.balance.client import BalanceCallError, BalanceClient
+from domain.game.money import HOUSE_ACCOUNT, buy_in_key, cash_out_key, seat_account, settle_key
 from protos.balance.v1 import balance_pb2 as pb
 
-# One JSON line per permissive decision: the reconciliation job's input.
-reconciliation_log = logging.getLogger("clients.balance.reconciliation")
-
-
-class PokerBalanceSettings(BaseSettings):
-    """How the poker service reaches the balance service."""
-
-    balance_grpc_address: str = "127.0.0.1:50051"
-    # The seed's rollout flag: while the balance service is unreachable, let players sit down
-    # and cash out anyway, and log each such decision for reconciliation.
-    balance_permissive_fallback: bool = False
-    balance_reservation_ttl_seconds: int = 120
+RESERVATION_TTL_SECONDS = 120
 
 
 @dataclass(frozen=True)
-class BuyInResult:
-    """How a buy-in ended: seated or not, committed or permissive, and the resulting figures."""
+class Move:
+    """One payee's chips out of a pot."""
 
-    seated: bool
-    reservation_id: str
-    status: str
-    balance: int | None
-    available: int | None
-    permissive: bool = False
+    user_id: str
+    amount: int
 
 
-class PokerBalance:
-    """Money flows of the poker tables over one BalanceClient."""
+class TableMoney:
+    """The table's money moves over one BalanceClient (a service token)."""
 
-    def __init__(
-        self,
-        client: BalanceClient,
-        *,
-        permissive_fallback: bool = False,
-        ttl_seconds: int = 120,
-        clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
-    ) -> None:
+    def __init__(self, client: BalanceClient) -> None:
         self.client = client
-        self.permissive_fallback = permissive_fallback
-        self.ttl_seconds = ttl_seconds
-        self.clock_ms = clock_ms
 
-    async def buy_in(
-        self,
-        table_id: str,
-        user_id: str,
-        amount: int,
-        take_seat: Callable[[], Awaitable[bool]],
-    ) -> BuyInResult:
-        """Reserve the chips, try to seat the player, then commit; release if seating fails."""
-        at = self.clock_ms()
+    async def buy_in(self, table_id: str, user_id: str, amount: int, sitting: int) -> int:
+        """Wallet -> seat account; returns the seat account's balance."""
+        key = buy_in_key(table_id, user_id, sitting)
+        await self.client.call(
+            self.client.stub.EnsureAccount, pb.EnsureAccountRequest(account_id=user_id)
+        )
+        await self.client.reserve(
+            pb.ReserveRequest(
+                account_id=user_id,
+                amount=amount,
+                idempotency_key=f"{key}-reserve",
+                ttl_seconds=RESERVATION_TTL_SECONDS,
+                reservation_id=key,
+                source="BUY_IN",
+                reference=table_id,
+            )
+        )
         try:
-            reserved = await self.client.reserve(
-                pb.ReserveRequest(
-                    account_id=user_id,
+            await self.client.commit(
+                pb.CommitReservationRequest(
+                    reservation_id=key,
                     amount=amount,
-                    ttl_seconds=self.ttl_seconds,
-                    idempotency_key=idempotency_key("buy-in", table_id, user_id, at),
+                    idempotency_key=f"{key}-commit",
+                    to_account_id=seat_account(table_id, user_id),
                     source="BUY_IN",
-                    reference=table_id,
                 )
             )
-        except BalanceCallError as error:
-            if not (error.unreachable and self.permissive_fallback):
-                raise
-            self._permissive("buy-in", table_id, user_id, amount, at, error)
-            seated = await take_seat()
-            return BuyInResult(seated, "", "PERMISSIVE", None, None, permissive=True)
-        reservation_id = reserved.reservation.reservation_id
-        try:
-            seated = await take_seat()
-        except BaseException:
-            await self._release(table_id, user_id, reservation_id, at)
+        except BalanceCallError as exc:
+            if exc.unreachable:
+                raise  # the outcome is unknown: the retry with the same keys finds out
+            await self.client.release(
+                pb.ReleaseReservationRequest(reservation_id=key, idempotency_key=f"{key}-release")
+            )
             raise
-        if not seated:
-            released = await self._release(table_id, user_id, reservation_id, at)
-            return BuyInResult(
-                False,
-                reservation_id,
-                released.reservation.status,
-                released.balance,
-                released.available,
+        seat = await self.client.get_balance(seat_account(table_id, user_id))
+        return int(seat.balance)
+
+    async def cash_out(self, table_id: str, user_id: str, amount: int, sitting: int) -> None:
+        """Seat account -> wallet, the whole `amount` in one step."""
+        key = cash_out_key(table_id, user_id, sitting)
+        await self.client.reserve(
+            pb.ReserveRequest(
+                account_id=seat_account(table_id, user_id),
+                amount=amount,
+                idempotency_key=f"{key}-reserve",
+                ttl_seconds=RESERVATION_TTL_SECONDS,
+                reservation_id=key,
+                source="CASH_OUT",
+                reference=table_id,
             )
-        committed = await self.client.commit(
+        )
+        await self.client.commit(
             pb.CommitReservationRequest(
-                reservation_id=reservation_id,
-                idempotency_key=idempotency_key("buy-in-commit", table_id, user_id, at),
+                reservation_id=key,
+                amount=amount,
+                idempotency_key=f"{key}-commit",
+                to_account_id=user_id,
+                source="CASH_OUT",
             )
         )
-        return BuyInResult(
-            True,
-            reservation_id,
-            committed.reservation.status,
-            committed.balance,
-            committed.available,
-        )
 
-    async def cash_out(
-        self, table_id: str, user_id: str, amount: int
-    ) -> pb.MutationResponse | None:
-        """Credit the chips a player leaves the table with; None if done permissively."""
-        at = self.clock_ms()
-        try:
-            return await self.client.credit(
-                pb.CreditRequest(
-                    account_id=user_id,
-                    amount=amount,
-                    idempotency_key=idempotency_key("cash-out", table_id, user_id, at),
-                    source="CASH_OUT",
-                    reference=table_id,
-                )
-            )
-        except BalanceCallError as error:
-            if not (error.unreachable and self.permissive_fallback):
-                raise
-            self._permissive("cash-out", table_id, user_id, amount, at, error)
-            return None
-
-    async def open_hand(self, table_id: str, hand_id: str) -> pb.PotResponse:
-        """Open the hand's pot (idempotent)."""
-        return await self.client.call(
+    async def open_pot(self, table_id: str, hand_id: str) -> None:
+        """The hand's pot (created once)."""
+        await self.client.call(
             self.client.stub.CreatePot, pb.CreatePotRequest(table_id=table_id, hand_id=hand_id)
         )
 
-    async def bet(
-        self, table_id: str, hand_id: str, user_id: str, amount: int, *, sequence: int
-    ) -> pb.ContributionResponse:
-        """Move a player's bet into the pot; `sequence` numbers the player's bets in the hand."""
-        return await self.client.call(
+    async def contribute(
+        self, table_id: str, hand_id: str, user_id: str, amount: int, key: str
+    ) -> None:
+        """Chips from the seat account into the hand's pot."""
+        await self.client.call(
             self.client.stub.RecordContribution,
             pb.RecordContributionRequest(
                 table_id=table_id,
                 hand_id=hand_id,
-                account_id=user_id,
+                account_id=seat_account(table_id, user_id),
                 amount=amount,
-                idempotency_key=idempotency_key(f"bet-{hand_id}", table_id, user_id, sequence),
+                idempotency_key=key,
             ),
         )
 
-    async def settle_hand(
-        self,
-        table_id: str,
-        hand_id: str,
-        side_pots: Sequence[tuple[int, Sequence[str]]],
-        rake: int = 0,
-    ) -> pb.SettlePotResponse:
-        """Pay each side pot (amount, winners) and the rake, all or nothing."""
-        return await self.client.call(
+    async def settle(self, table_id: str, hand_id: str, payouts: Sequence[Move], rake: int) -> None:
+        """Pay the pot out: one side pot per payee (the engine split it), rake to the house."""
+        await self.client.call(
             self.client.stub.SettlePot,
             pb.SettlePotRequest(
                 table_id=table_id,
                 hand_id=hand_id,
-                side_pots=[pb.SidePot(amount=a, winner_ids=list(w)) for a, w in side_pots],
+                side_pots=[
+                    pb.SidePot(amount=m.amount, winner_ids=[seat_account(table_id, m.user_id)])
+                    for m in payouts
+                ],
                 rake=rake,
-                idempotency_key=idempotency_key("settle", table_id, hand_id, 0),
+                house_account_id=HOUSE_ACCOUNT,
+                idempotency_key=settle_key(hand_id),
             ),
         )
-
-    async def _release(
-        self, table_id: str, user_id: str, reservation_id: str, at: int
-    ) -> pb.ReservationResponse:
-        return await self.client.release(
-            pb.ReleaseReservationRequest(
-                reservation_id=reservation_id,
-                idempotency_key=idempotency_key("buy-in-release", table_id, user_id, at),
-            )
-        )
-
-    def _permissive(
-        self,
-        operation: str,
-        table_id: str,
-        user_id: str,
-        amount: int,
-        at: int,
-        error: BalanceCallError,
-    ) -> None:
-        record: Mapping[str, object] = {
-            "event": "permissive_fallback",
-            "operation": operation,
-            "table_id": table_id,
-            "user_id": user_id,
-            "amount": amount,
-            "idempotency_key": idempotency_key(operation, table_id, user_id, at),
-            "at_ms": at,
-            "error": error.code,
-        }
-        reconciliation_log.warning(json.dumps(record, sort_keys=True))

@@ -7,6 +7,7 @@ import json
 import redis.asyncio as aioredis
 
 from domain.balance import keys
+from domain.balance.commands import Credit, Debit
 from domain.balance.events import BalanceChanges
 from domain.balance.scripts import (
     REDIS_DOWN,
@@ -49,7 +50,14 @@ class AccountService:
 
     async def ensure(self, account_id: str) -> tuple[AccountBalance, bool]:
         """Open the account with zero chips unless it exists; the account and whether it is new."""
-        answer = await self.scripts.run("ensure_account", [require_id(account_id)])
+        account_id = require_id(account_id)
+        request = ScriptRequest(
+            "ensure_account",
+            [account_id],
+            keys=keys.for_ensure_account(account_id),
+            accounts=[account_id],
+        )
+        answer = await self.scripts.run(request)
         account = AccountBalance.from_json(answer.body["account"])
         self.changes.seen(account)
         return account, bool(answer.body["created"])
@@ -73,97 +81,42 @@ class AccountService:
         self.changes.seen(account)
         return account
 
-    async def credit(
-        self,
-        account_id: str,
-        amount: int,
-        *,
-        idempotency_key: str,
-        source: str = "",
-        expected_version: int | None = None,
-        reference: str = "",
-        open_account: bool = True,
-    ) -> Mutation:
-        """Add chips; opens the account on its first credit unless `open_account` is False."""
-        return await self.scripts.perform(
-            self.prepare_credit(
-                account_id,
-                amount,
-                idempotency_key=idempotency_key,
-                source=source,
-                expected_version=expected_version,
-                reference=reference,
-                open_account=open_account,
-            )
-        )
+    async def credit(self, command: Credit) -> Mutation:
+        """Add chips (see `Credit`)."""
+        return await self.scripts.perform(await self.prepare_credit(command))
 
-    def prepare_credit(
-        self,
-        account_id: str,
-        amount: int,
-        *,
-        idempotency_key: str,
-        source: str = "",
-        expected_version: int | None = None,
-        reference: str = "",
-        open_account: bool = True,
-    ) -> Prepared[Mutation]:
+    async def prepare_credit(self, command: Credit) -> Prepared[Mutation]:
         """A checked credit, to run alone or in a batch."""
-        chosen = parse_source(source, Source.DEPOSIT, CREDIT_SOURCES)
+        chosen = parse_source(command.source, Source.DEPOSIT, CREDIT_SOURCES)
+        account_id = require_id(command.account_id)
         args = [
-            require_id(account_id),
-            str(require_amount(amount)),
+            account_id,
+            str(require_amount(command.amount)),
             chosen.value,
-            version_arg(expected_version),
-            require_reference(reference),
-            "1" if open_account else "0",
+            version_arg(command.expected_version),
+            require_reference(command.reference),
+            "1" if command.open_account else "0",
         ]
-        request = ScriptRequest("credit", args, require_idempotency_key(idempotency_key))
-        return Prepared(request, self._mutation)
+        own = keys.for_credit(account_id)
+        return self._prepared("credit", account_id, args, command.idempotency_key, own)
 
-    async def debit(
-        self,
-        account_id: str,
-        amount: int,
-        *,
-        idempotency_key: str,
-        source: str = "",
-        expected_version: int | None = None,
-        reference: str = "",
-    ) -> Mutation:
-        """Take chips from the available balance; never below zero."""
-        return await self.scripts.perform(
-            self.prepare_debit(
-                account_id,
-                amount,
-                idempotency_key=idempotency_key,
-                source=source,
-                expected_version=expected_version,
-                reference=reference,
-            )
-        )
+    async def debit(self, command: Debit) -> Mutation:
+        """Take chips from the available balance (see `Debit`)."""
+        return await self.scripts.perform(await self.prepare_debit(command))
 
-    def prepare_debit(
-        self,
-        account_id: str,
-        amount: int,
-        *,
-        idempotency_key: str,
-        source: str = "",
-        expected_version: int | None = None,
-        reference: str = "",
-    ) -> Prepared[Mutation]:
+    async def prepare_debit(self, command: Debit) -> Prepared[Mutation]:
         """A checked debit, to run alone or in a batch."""
-        chosen = parse_source(source, Source.WITHDRAWAL, DEBIT_SOURCES)
+        chosen = parse_source(command.source, Source.WITHDRAWAL, DEBIT_SOURCES)
+        account_id = require_id(command.account_id)
         args = [
-            require_id(account_id),
-            str(require_amount(amount)),
+            account_id,
+            str(require_amount(command.amount)),
             chosen.value,
-            version_arg(expected_version),
-            require_reference(reference),
+            version_arg(command.expected_version),
+            require_reference(command.reference),
         ]
-        request = ScriptRequest("debit", args, require_idempotency_key(idempotency_key))
-        return Prepared(request, self._mutation)
+        own = keys.for_debit(account_id)
+        return self._prepared("debit", account_id, args, command.idempotency_key, own)
 
     async def transactions(self, account_id: str, limit: int = 50) -> list[Transaction]:
         """The account's newest transactions first."""
@@ -180,6 +133,19 @@ class AccountService:
         except REDIS_DOWN as exc:
             raise Unavailable(f"Redis is unreachable: {exc}") from exc
         return [Transaction.from_json(json.loads(raw)) for raw in raws if raw is not None]
+
+    def _prepared(
+        self, operation: str, account_id: str, args: list[str], idempotency_key: str, own: list[str]
+    ) -> Prepared[Mutation]:
+        request = ScriptRequest(
+            operation,
+            args,
+            require_idempotency_key(idempotency_key),
+            keys=own,
+            accounts=[account_id],
+            transactions=1,
+        )
+        return Prepared(request, self._mutation)
 
     def _mutation(self, answer: ScriptAnswer) -> Mutation:
         account = AccountBalance.from_json(answer.body["account"])

@@ -9,6 +9,8 @@ import redis.asyncio as aioredis
 from domain.balance.accounts import AccountService
 from domain.balance.economy import EconomySampler
 from domain.balance.events import BalanceChanges
+from domain.balance.expiry import ReservationExpiry
+from domain.balance.holders import ReservationHolders
 from domain.balance.ledger_service import LedgerService
 from domain.balance.pot_service import PotService
 from domain.balance.read_cache import BalanceReadCache
@@ -25,6 +27,7 @@ class BalanceBook:
     changes: BalanceChanges
     accounts: AccountService
     reservations: ReservationService
+    expiry: ReservationExpiry
     pots: PotService
     ledger: LedgerService
     economy: EconomySampler
@@ -41,13 +44,15 @@ class BalanceBook:
         """Wire the services; nothing connects until the first call."""
         scripts = BalanceScripts(redis, clock)
         changes = BalanceChanges(cache or BalanceReadCache())
+        holders = ReservationHolders(redis)
         return cls(
             redis,
             scripts,
             changes,
             AccountService(scripts, redis, changes),
-            ReservationService(scripts, redis, changes),
-            PotService(scripts, redis, changes, house_account_id),
+            ReservationService(scripts, redis, changes, holders),
+            ReservationExpiry(scripts, redis, changes, holders),
+            PotService(scripts, redis, changes, holders, house_account_id),
             LedgerService(redis),
             EconomySampler(redis),
         )

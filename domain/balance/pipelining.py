@@ -35,9 +35,10 @@ CALLS_PER_ROUND_TRIP = Histogram(
 
 @dataclass
 class ScriptCall:
-    """One EVALSHA of `script` with `argv`; `reply` gets its answer or the error."""
+    """One EVALSHA of `script` with `keys` and `argv`; `reply` gets its answer or the error."""
 
     script: AsyncScript
+    keys: Sequence[str]
     argv: Sequence[str]
     reply: asyncio.Future[Any] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
@@ -126,6 +127,6 @@ class ScriptPipeline:
     async def _send(self, calls: list[ScriptCall]) -> list[Any]:
         pipe = self.redis.pipeline(transaction=False)
         for call in calls:
-            pipe.execute_command("EVALSHA", call.script.sha, 0, *call.argv)
+            pipe.execute_command("EVALSHA", call.script.sha, len(call.keys), *call.keys, *call.argv)
         replies: list[Any] = await pipe.execute(raise_on_error=False)
         return replies

@@ -5,24 +5,25 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 
 import redis.asyncio as aioredis
 
 from domain.balance import keys
+from domain.balance.commands import CommitReservation, ReleaseReservation, Reserve
 from domain.balance.economy import RESERVATIONS_CLOSED
 from domain.balance.events import BalanceChanges
+from domain.balance.holders import ReservationHolders
 from domain.balance.scripts import (
     REDIS_DOWN,
     BalanceScripts,
     Prepared,
     ScriptAnswer,
     ScriptRequest,
-    as_list,
     text,
 )
 from domain.balance.types import (
     AccountBalance,
-    ExpiryBatch,
     Reservation,
     ReservationResult,
     ReservationStatus,
@@ -38,103 +39,119 @@ from domain.balance.validation import (
     require_ttl,
     version_arg,
 )
-from domain.errors import NotFound, Unavailable
+from domain.errors import NotFound, Unavailable, ValidationFailed
 
-RESERVE_SOURCES = frozenset({Source.BUY_IN, Source.WITHDRAWAL, Source.ADJUSTMENT})
+RESERVE_SOURCES = frozenset({Source.BUY_IN, Source.WITHDRAWAL, Source.CASH_OUT, Source.ADJUSTMENT})
+# A commit may credit the chips to another account under any source.
+TRANSFER_SOURCES = frozenset(Source)
 _CLOSING = {"commit_reservation": "committed", "release_reservation": "released"}
+_NO_PLAN: Mapping[str, str] = {}
 
 
 class ReservationService:
     """Reservations of one Redis; an expired reservation cannot be committed, swept or not."""
 
     def __init__(
-        self, scripts: BalanceScripts, redis: aioredis.Redis, changes: BalanceChanges
+        self,
+        scripts: BalanceScripts,
+        redis: aioredis.Redis,
+        changes: BalanceChanges,
+        holders: ReservationHolders,
     ) -> None:
         self.scripts = scripts
         self.redis = redis
         self.changes = changes
+        self.holders = holders
 
-    async def reserve(
-        self,
-        account_id: str,
-        amount: int,
-        *,
-        ttl_seconds: int,
-        idempotency_key: str,
-        reservation_id: str = "",
-        source: str = "",
-        reference: str = "",
-        expected_version: int | None = None,
-    ) -> ReservationResult:
-        """Hold `amount` of the available chips for `ttl_seconds`."""
-        return await self.scripts.perform(
-            self.prepare_reserve(
-                account_id,
-                amount,
-                ttl_seconds=ttl_seconds,
-                idempotency_key=idempotency_key,
-                reservation_id=reservation_id,
-                source=source,
-                reference=reference,
-                expected_version=expected_version,
-            )
-        )
+    async def reserve(self, command: Reserve) -> ReservationResult:
+        """Hold chips for a later commit or release (see `Reserve`)."""
+        return await self.scripts.perform(await self.prepare_reserve(command))
 
-    def prepare_reserve(
-        self,
-        account_id: str,
-        amount: int,
-        *,
-        ttl_seconds: int,
-        idempotency_key: str,
-        reservation_id: str = "",
-        source: str = "",
-        reference: str = "",
-        expected_version: int | None = None,
-    ) -> Prepared[ReservationResult]:
+    async def prepare_reserve(self, command: Reserve) -> Prepared[ReservationResult]:
         """A checked reservation, to run alone or in a batch."""
-        chosen = parse_source(source, Source.BUY_IN, RESERVE_SOURCES)
+        chosen = parse_source(command.source, Source.BUY_IN, RESERVE_SOURCES)
+        account_id = require_id(command.account_id)
+        reservation_id = (
+            require_id(command.reservation_id, "reservation_id")
+            if command.reservation_id
+            else f"res_{uuid.uuid4().hex}"
+        )
         args = [
-            require_id(account_id),
-            str(require_amount(amount)),
-            str(require_ttl(ttl_seconds) * 1000),
-            require_id(reservation_id, "reservation_id") if reservation_id else _new_id(),
+            account_id,
+            str(require_amount(command.amount)),
+            str(require_ttl(command.ttl_seconds) * 1000),
+            reservation_id,
             chosen.value,
-            require_reference(reference),
-            version_arg(expected_version),
+            require_reference(command.reference),
+            version_arg(command.expected_version),
         ]
-        return self._prepared("reserve", args, idempotency_key)
+        key = require_idempotency_key(command.idempotency_key)
+        request = ScriptRequest(
+            "reserve",
+            args,
+            key,
+            keys=keys.for_reserve(account_id, reservation_id),
+            accounts=[account_id],
+            transactions=1,
+        )
+        return Prepared(request, self._finish("reserve"))
 
-    async def commit(
-        self, reservation_id: str, *, idempotency_key: str, amount: int = 0
-    ) -> ReservationResult:
-        """Take `amount` (0 = all) of the reserved chips; the rest is released."""
-        return await self.scripts.perform(
-            self.prepare_commit(reservation_id, idempotency_key=idempotency_key, amount=amount)
+    async def commit(self, command: CommitReservation) -> ReservationResult:
+        """Take all or part of a reservation, the rest released (see `CommitReservation`)."""
+        return await self.scripts.perform(await self.prepare_commit(command))
+
+    async def prepare_commit(
+        self, command: CommitReservation, planned: Mapping[str, str] = _NO_PLAN
+    ) -> Prepared[ReservationResult]:
+        """A checked commit, alone or in a batch (`planned`: who reserved what above it)."""
+        reservation_id = require_id(command.reservation_id, "reservation_id")
+        args = [reservation_id, str(require_amount(command.amount, allow_zero=True))]
+        to_account = ""
+        if command.to_account_id:
+            to_account = require_id(command.to_account_id, "to_account_id")
+            source = parse_source(command.source, Source.ADJUSTMENT, TRANSFER_SOURCES)
+            # Only then: a plain commit keeps the arguments, so the fingerprint, of before.
+            args += [to_account, source.value if command.source else ""]
+        elif command.source:
+            raise ValidationFailed("source is the credited account's: it needs to_account_id")
+        key = require_idempotency_key(command.idempotency_key)
+        holder = await self._holder(reservation_id, planned)
+        accounts = list(dict.fromkeys(a for a in (holder, to_account) if a))
+        request = ScriptRequest(
+            "commit_reservation",
+            args,
+            key,
+            keys=keys.for_commit(reservation_id, accounts),
+            accounts=accounts,
+            transactions=2 if to_account else 1,
+        )
+        return Prepared(
+            request, self._finish("commit_reservation"), self._reread(reservation_id, command)
         )
 
-    def prepare_commit(
-        self, reservation_id: str, *, idempotency_key: str, amount: int = 0
-    ) -> Prepared[ReservationResult]:
-        """A checked commit, to run alone or in a batch."""
-        args = [
-            require_id(reservation_id, "reservation_id"),
-            str(require_amount(amount, allow_zero=True)),
-        ]
-        return self._prepared("commit_reservation", args, idempotency_key)
-
-    async def release(self, reservation_id: str, *, idempotency_key: str) -> ReservationResult:
+    async def release(self, command: ReleaseReservation) -> ReservationResult:
         """Give the reserved chips back to the available balance."""
-        return await self.scripts.perform(
-            self.prepare_release(reservation_id, idempotency_key=idempotency_key)
-        )
+        return await self.scripts.perform(await self.prepare_release(command))
 
-    def prepare_release(
-        self, reservation_id: str, *, idempotency_key: str
+    async def prepare_release(
+        self, command: ReleaseReservation, planned: Mapping[str, str] = _NO_PLAN
     ) -> Prepared[ReservationResult]:
-        """A checked release, to run alone or in a batch."""
-        args = [require_id(reservation_id, "reservation_id")]
-        return self._prepared("release_reservation", args, idempotency_key)
+        """A checked release, to run alone or in a batch (`planned` as for a commit)."""
+        reservation_id = require_id(command.reservation_id, "reservation_id")
+        key = require_idempotency_key(command.idempotency_key)
+        holder = await self._holder(reservation_id, planned)
+        accounts = [holder] if holder else []
+        request = ScriptRequest(
+            "release_reservation",
+            [reservation_id],
+            key,
+            keys=keys.for_release(reservation_id, accounts),
+            accounts=accounts,
+            transactions=1,
+        )
+        return Prepared(
+            request, self._finish("release_reservation"), self._reread(reservation_id, command)
+        )
 
     async def get(self, reservation_id: str) -> Reservation:
         """One reservation in any state."""
@@ -145,7 +162,9 @@ class ReservationService:
             raise Unavailable(f"Redis is unreachable: {exc}") from exc
         if raw is None:
             raise NotFound(f"reservation {reservation_id} does not exist")
-        return Reservation.from_json(json.loads(raw))
+        reservation = Reservation.from_json(json.loads(raw))
+        self.holders.learn(reservation_id, reservation.account_id)
+        return reservation
 
     async def active(self, account_id: str) -> list[Reservation]:
         """The account's PENDING reservations that have not expired yet, oldest first."""
@@ -162,38 +181,47 @@ class ReservationService:
         ]
         return sorted(pending, key=lambda r: (r.created_at_ms, r.reservation_id))
 
-    async def expire_due(self, limit: int = 500, now_ms: int | None = None) -> ExpiryBatch:
-        """Expire up to `limit` reservations whose time has passed (at `now_ms` if given)."""
-        scripts = self.scripts
-        if now_ms is not None:
-            scripts = scripts.with_clock(lambda: now_ms)
-        answer = await scripts.run("expire_reservations", [str(limit)])
-        accounts = [AccountBalance.from_json(a) for a in as_list(answer.body["accounts"])]
-        for account in accounts:
-            self.changes.applied(account, "EXPIRE", 0)
-        expired = [str(i) for i in as_list(answer.body["expired"])]
-        RESERVATIONS_CLOSED.labels("expired").inc(len(expired))
-        return ExpiryBatch(expired, accounts, int(answer.body["remaining"]))
+    async def _holder(self, reservation_id: str, planned: Mapping[str, str]) -> str | None:
+        # A holder read from Redis beats the batch's plan: a reservation that already exists
+        # stays its holder's, and the batch's own reserve of that id will be refused.
+        return (
+            self.holders.known(reservation_id)
+            or planned.get(reservation_id)
+            or await self.holders.of(reservation_id)
+        )
 
-    def _prepared(
-        self, operation: str, args: list[str], idempotency_key: str
-    ) -> Prepared[ReservationResult]:
-        request = ScriptRequest(operation, args, require_idempotency_key(idempotency_key))
+    def _reread(
+        self, reservation_id: str, command: CommitReservation | ReleaseReservation
+    ) -> Callable[[], Awaitable[Prepared[ReservationResult]]]:
+        async def reread() -> Prepared[ReservationResult]:
+            self.holders.forget(reservation_id)
+            if isinstance(command, CommitReservation):
+                return await self.prepare_commit(command)
+            return await self.prepare_release(command)
 
+        return reread
+
+    def _finish(self, operation: str) -> Callable[[ScriptAnswer], ReservationResult]:
         def finish(answer: ScriptAnswer) -> ReservationResult:
-            account = AccountBalance.from_json(answer.body["account"])
-            reservation = Reservation.from_json(answer.body["reservation"])
-            transaction = Transaction.from_json(answer.body["transaction"])
+            body = answer.body
+            account = AccountBalance.from_json(body["account"])
+            reservation = Reservation.from_json(body["reservation"])
+            transaction = Transaction.from_json(body["transaction"])
+            to_account = None
+            if "to_account" in body:
+                to_account = AccountBalance.from_json(body["to_account"])
+            self.holders.learn(reservation.reservation_id, reservation.account_id)
             if answer.replayed:
                 self.changes.seen(account)
+                if to_account is not None:
+                    self.changes.seen(to_account)
             else:
                 self.changes.applied(account, transaction.source, transaction.amount)
+                if to_account is not None:
+                    credit = Transaction.from_json(body["to_transaction"])
+                    self.changes.applied(to_account, credit.source, credit.amount)
                 if operation in _CLOSING:
                     RESERVATIONS_CLOSED.labels(_CLOSING[operation]).inc()
-            return ReservationResult(account, reservation, answer.replayed)
+            return ReservationResult(account, reservation, answer.replayed, to_account)
 
-        return Prepared(request, finish)
-
-
-def _new_id() -> str:
-    return f"res_{uuid.uuid4().hex}"
+        return finish

@@ -6,8 +6,8 @@ import asyncio
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Generic, TypeVar
 
@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 import redis.exceptions
 from redis.commands.core import AsyncScript
 
+from domain.balance import keys
 from domain.balance.pipelining import ScriptCall, ScriptPipeline
 from domain.errors import DomainError, ErrorCode, Unavailable
 
@@ -39,6 +40,16 @@ T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
 REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# How often a request whose accounts moved between its read and its run is read again.
+REREAD_ATTEMPTS = 3
+
+
+class KeysMoved(Unavailable):
+    """The script found the data naming an account whose keys the call did not carry.
+
+    It wrote and recorded nothing: the caller read before a concurrent change (a reservation
+    made or a contribution added meanwhile) and reads again. Raised only if that keeps failing.
+    """
 
 
 def server_clock() -> int | None:
@@ -69,19 +80,32 @@ class ScriptAnswer:
 
 @dataclass(frozen=True)
 class ScriptRequest:
-    """One operation to run: its name, its own arguments and its idempotency key."""
+    """One operation to run: its arguments, idempotency key and the keys it touches.
+
+    `args` are the request itself (its fingerprint); `keys` the operation's own KEYS (keys.py's
+    `for_*`), which carry the key groups of `accounts` in that order; `transactions` is how
+    many transactions it may write. The idempotency record and the tail are framed around.
+    """
 
     operation: str
     args: list[str]
     idempotency_key: str = ""
+    keys: list[str] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
+    transactions: int = 0
 
 
 @dataclass(frozen=True)
 class Prepared(Generic[T_co]):
-    """A checked request and how its script's answer becomes the caller's result."""
+    """A checked request, how its answer becomes the caller's result, and how to read again.
+
+    `reread` builds the request again from fresh reads, for a request that named its accounts
+    from data read before it ran (a reservation's holder, a pot's contributors).
+    """
 
     request: ScriptRequest
     finish: Callable[[ScriptAnswer], T_co]
+    reread: Callable[[], Awaitable[Prepared[T_co]]] | None = None
 
 
 class BalanceScripts:
@@ -113,11 +137,9 @@ class BalanceScripts:
         except REDIS_DOWN as exc:
             raise Unavailable(f"Redis is unreachable: {exc}") from exc
 
-    async def run(
-        self, operation: str, args: list[str], *, idempotency_key: str = ""
-    ) -> ScriptAnswer:
-        """Run `operation` with its own `args`; raise the business failure it answers with."""
-        return await self._run_one(ScriptRequest(operation, args, idempotency_key))
+    async def run(self, request: ScriptRequest) -> ScriptAnswer:
+        """Run one request; raise the business failure it answers with."""
+        return await self._run_one(request)
 
     async def run_in_order(
         self, requests: Sequence[ScriptRequest]
@@ -144,6 +166,13 @@ class BalanceScripts:
 
     async def perform(self, prepared: Prepared[T]) -> T:
         """Run one prepared operation; its result, or the failure it answers with raised."""
+        for _ in range(REREAD_ATTEMPTS - 1):
+            try:
+                return prepared.finish(await self._run_one(prepared.request))
+            except KeysMoved:
+                if prepared.reread is None:
+                    raise
+                prepared = await prepared.reread()
         return prepared.finish(await self._run_one(prepared.request))
 
     async def perform_in_order(
@@ -151,7 +180,9 @@ class BalanceScripts:
     ) -> list[Any | DomainError]:
         """Run the prepared steps in order in one round trip; a refused step stays refused.
 
-        Each step answers alone: one step's failure neither stops nor undoes the others.
+        Each step answers alone: one step's failure neither stops nor undoes the others. A step
+        whose accounts moved before it ran (it changed nothing) is read again and run right
+        after the others.
         """
         ready = [step for step in steps if isinstance(step, Prepared)]
         outcomes = iter(await self.run_in_order([step.request for step in ready]))
@@ -161,7 +192,15 @@ class BalanceScripts:
                 results.append(step)
                 continue
             outcome = next(outcomes)
-            results.append(outcome if isinstance(outcome, DomainError) else step.finish(outcome))
+            if isinstance(outcome, KeysMoved) and step.reread is not None:
+                try:
+                    results.append(await self.perform(await step.reread()))
+                except DomainError as err:
+                    results.append(err)
+            elif isinstance(outcome, DomainError):
+                results.append(outcome)
+            else:
+                results.append(step.finish(outcome))
         return results
 
     async def _run_one(self, request: ScriptRequest) -> ScriptAnswer:
@@ -172,13 +211,17 @@ class BalanceScripts:
     def _call(self, request: ScriptRequest) -> ScriptCall:
         now = self.clock()
         key = request.idempotency_key
+        base = uuid.uuid4().hex
+        all_keys, tail = keys.frame(key, request.keys, base, request.transactions)
         head = [
             "" if now is None else str(now),
             key,
             fingerprint(request.operation, request.args) if key else "",
-            uuid.uuid4().hex,
+            base,
+            str(tail),
+            " ".join(request.accounts),
         ]
-        return ScriptCall(self._scripts[request.operation], head + request.args)
+        return ScriptCall(self._scripts[request.operation], all_keys, head + request.args)
 
 
 async def _reply(call: ScriptCall) -> Any:
@@ -192,6 +235,8 @@ def _answer(reply: Any) -> ScriptAnswer:
     """The script's `{flag, json}` as an answer, or its business failure raised."""
     flag, raw = reply
     body: dict[str, Any] = json.loads(raw)
+    if int(flag) == 3:
+        raise KeysMoved(str(body.get("detail", "")))
     if not body.get("ok"):
         raise DomainError(
             str(body.get("detail", "")),

@@ -205,11 +205,15 @@ class Mutation:
 
 @dataclass(frozen=True)
 class ReservationResult:
-    """A reservation after reserve, commit or release, with the resulting balances."""
+    """A reservation after reserve, commit or release, with the resulting balances.
+
+    `to_account` is the account a commit credited the chips to, if it named one.
+    """
 
     account: AccountBalance
     reservation: Reservation
     replayed: bool = False
+    to_account: AccountBalance | None = None
 
 
 @dataclass(frozen=True)

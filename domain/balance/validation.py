@@ -14,6 +14,11 @@ MAX_AMOUNT = 1_000_000_000_000
 MAX_TTL_SECONDS = 86_400
 
 
+def is_id(value: object) -> bool:
+    """Whether `value` is a safe id (what `require_id` accepts)."""
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
 def require_id(value: str, what: str = "account_id") -> str:
     """`value` if it is a safe id, else VALIDATION_FAILED."""
     if not isinstance(value, str) or not _ID.fullmatch(value):

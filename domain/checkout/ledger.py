@@ -1,4 +1,4 @@
-"""The order ledger: what the edge accepted, each saga step, and the outbox, in PostgreSQL."""
+"""The order ledger in PostgreSQL: what the edge accepted or declined, and each saga step."""
 
 from __future__ import annotations
 
@@ -10,14 +10,10 @@ from typing import Any
 
 import asyncpg
 
-from domain.checkout.models import LedgerStatus, StatusChange
+from domain.checkout.models import Accepted, Declined, LedgerStatus, Placement, StatusChange
 from domain.errors import NotFound
 from domain.orders.models import OrderLine
 from infra.db.connection import Connection
-from infra.telemetry import current_trace_carrier
-
-ORDER_EVENTS_CHANNEL = "order_events"
-ORDER_ACCEPTED = "order.accepted"
 
 
 @dataclass(frozen=True)
@@ -33,8 +29,7 @@ class LedgerEntry:
     currency: str
     payment_method: str
     authorization_id: str | None
-    response_code: int
-    response_body: dict[str, Any]
+    placement: Placement
 
 
 @dataclass(frozen=True)
@@ -51,17 +46,22 @@ class NewEntry:
     payment_method: str
     authorization_id: str | None
     workflow_id: str | None
-    response_code: int
-    response_body: dict[str, Any]
 
     @property
     def total_cents(self) -> int:
         """Sum of the lines."""
         return sum(line.line_total_cents for line in self.lines)
 
+    @property
+    def placement(self) -> Placement:
+        """What the edge answers for this entry, now and on every replay of its key."""
+        if self.workflow_id is None:
+            return Declined(self.order_ledger_id, self.total_cents)
+        return Accepted(self.order_ledger_id, self.status, self.total_cents, self.workflow_id)
+
 
 class LedgerRepository:
-    """Ledger, ledger items and outbox through one connection, in the caller's transaction."""
+    """Ledger and ledger items through one connection, in the caller's transaction."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -86,15 +86,11 @@ class LedgerRepository:
             row["currency"],
             row["payment_method"],
             row["authorization_id"],
-            row["response_code"],
-            json.loads(row["response_body"]),
+            _stored_placement(json.loads(row["response_body"])),
         )
 
-    async def insert(self, entry: NewEntry, outbox_payload: dict[str, Any] | None) -> None:
-        """Write entry, items and (for an accepted order) the outbox row, then NOTIFY.
-
-        The NOTIFY is transactional: the relay hears it only once the rows are committed.
-        """
+    async def insert(self, entry: NewEntry) -> None:
+        """Write the entry, its placement and its items."""
         first_step = {
             "step": "authorize_payment",
             "outcome": "completed" if entry.status == LedgerStatus.AUTHORIZED else "declined",
@@ -116,8 +112,8 @@ class LedgerRepository:
             entry.payment_method,
             entry.authorization_id,
             entry.workflow_id,
-            entry.response_code,
-            json.dumps(entry.response_body),
+            _LEGACY_RESPONSE_CODE[type(entry.placement)],
+            json.dumps(_placement_json(entry.placement)),
             json.dumps(first_step),
         )
         await self._conn.execute(
@@ -128,17 +124,6 @@ class LedgerRepository:
             [line.quantity for line in entry.lines],
             [line.unit_price_cents for line in entry.lines],
         )
-        if outbox_payload is not None:
-            await self._conn.execute(
-                "WITH queued AS (INSERT INTO outbox (aggregate_id, event_type, payload, "
-                "trace_context) VALUES ($1, $2, $3::jsonb, $5::jsonb) RETURNING id) "
-                "SELECT pg_notify($4, id::text) FROM queued",
-                entry.order_ledger_id,
-                ORDER_ACCEPTED,
-                json.dumps(outbox_payload),
-                ORDER_EVENTS_CHANNEL,
-                json.dumps(current_trace_carrier()),
-            )
 
     async def advance(
         self,
@@ -225,4 +210,30 @@ def _change(order_ledger_id: uuid.UUID, row: asyncpg.Record) -> StatusChange:
         row["status"],
         row["failure_reason"],
         row["updated_at"],
+    )
+
+
+# `response_code` is NOT NULL and predates the stored placement; it keeps the status the edge
+# answers with, so every row reads alike whichever edge wrote it, until a migration drops it.
+_LEGACY_RESPONSE_CODE: dict[type[Placement], int] = {Accepted: 202, Declined: 402}
+
+
+def _placement_json(placement: Placement) -> dict[str, Any]:
+    return {
+        "order_ledger_id": str(placement.order_ledger_id),
+        "status": placement.status.value,
+        "total_cents": placement.total_cents,
+        "workflow_id": placement.workflow_id if isinstance(placement, Accepted) else None,
+    }
+
+
+def _stored_placement(body: dict[str, Any]) -> Placement:
+    """The placement a row stored, whichever edge version wrote the row."""
+    # Rows written before the placement was stored hold the HTTP body (the 202 answer or the
+    # 402 problem details); both carry these four fields, so old and new rows read alike.
+    ledger_id = uuid.UUID(body["order_ledger_id"])
+    if body["workflow_id"] is None:
+        return Declined(ledger_id, body["total_cents"])
+    return Accepted(
+        ledger_id, LedgerStatus(body["status"]), body["total_cents"], body["workflow_id"]
     )

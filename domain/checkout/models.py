@@ -1,13 +1,16 @@
-"""Checkout rules: ledger statuses, pricing from the catalog, request fingerprints, events."""
+"""Checkout rules: ledger statuses, pricing, fingerprints, the edge's answers, the saga's order."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import uuid
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import TypeAdapter
 
 from domain.inventory.models import StockLine, UnknownProduct, merge_lines
 from domain.orders.models import OrderLine
@@ -52,6 +55,56 @@ class OrderRequest:
             separators=(",", ":"),
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The edge accepted the order: it is on the ledger and its saga will run."""
+
+    order_ledger_id: uuid.UUID
+    status: LedgerStatus
+    total_cents: int
+    workflow_id: str
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Declined:
+    """The payment was declined at authorization: the ledger records it, no saga runs."""
+
+    status: ClassVar[LedgerStatus] = LedgerStatus.PAYMENT_DECLINED
+
+    order_ledger_id: uuid.UUID
+    total_cents: int
+    replayed: bool = False
+
+
+# What POST /orders decided, first time or replayed; the front renders it.
+Placement = Accepted | Declined
+
+
+@dataclass(frozen=True)
+class AcceptedOrder:
+    """The outbox payload of an accepted order: everything its saga needs."""
+
+    order_ledger_id: str
+    customer_id: str
+    items: list[OrderLine]
+    total_cents: int
+    currency: str
+    authorization_id: str
+
+    def to_json(self) -> str:
+        """The outbox row's JSON, one key per field."""
+        return json.dumps(asdict(self))
+
+    @staticmethod
+    def from_json(payload: str | bytes) -> AcceptedOrder:
+        """Parse (and type-check) an outbox row's JSON, whichever edge version wrote it."""
+        return _ACCEPTED_ORDER.validate_json(payload)
+
+
+_ACCEPTED_ORDER = TypeAdapter(AcceptedOrder)
 
 
 def price(lines: list[StockLine], catalog: dict[str, int]) -> list[OrderLine]:

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import asyncpg
 import redis.asyncio as aioredis
 
 from domain.checkout.announcer import announce
 from domain.checkout.ledger import LedgerEntry, LedgerRepository, NewEntry
-from domain.checkout.models import LedgerStatus, OrderRequest, StatusChange, price, workflow_id_for
+from domain.checkout.models import (
+    AcceptedOrder,
+    LedgerStatus,
+    OrderRequest,
+    Placement,
+    StatusChange,
+    price,
+    workflow_id_for,
+)
+from domain.checkout.outbox import OutboxRepository
 from domain.errors import DomainError, ErrorCode
 from domain.inventory.models import merge_lines
 from domain.inventory.repository import InventoryRepository
@@ -34,15 +43,6 @@ class IdempotencyKeyReused(DomainError):
     code = ErrorCode.IDEMPOTENCY_KEY_REUSED
 
 
-@dataclass(frozen=True)
-class EdgeAnswer:
-    """The HTTP answer of POST /orders: status code, body, and whether it is a replay."""
-
-    status_code: int
-    body: dict[str, Any]
-    replayed: bool
-
-
 class CheckoutService:
     """Accepts orders at the edge; the saga takes over once the outbox row is committed."""
 
@@ -53,7 +53,7 @@ class CheckoutService:
         self._payments = payments
         self._redis = redis
 
-    async def place_order(self, client_request_id: str, request: OrderRequest) -> EdgeAnswer:
+    async def place_order(self, client_request_id: str, request: OrderRequest) -> Placement:
         """Answer the request once; the same key and body later get the same answer."""
         fingerprint = request.fingerprint()
         async with self._pool.acquire() as conn:
@@ -85,9 +85,12 @@ class CheckoutService:
             status,
             authorization_id,
         )
+        order = _saga_order(entry)
         try:
             async with self._pool.acquire() as conn, conn.transaction():
-                await LedgerRepository(conn).insert(entry, _outbox_payload(entry))
+                await LedgerRepository(conn).insert(entry)
+                if order is not None:
+                    await OutboxRepository(conn).enqueue(order)
         except asyncpg.UniqueViolationError:
             # A concurrent request with the same key committed first: answer as it did.
             async with self._pool.acquire() as conn:
@@ -95,7 +98,7 @@ class CheckoutService:
             assert earlier is not None
             return _replay(earlier, fingerprint)
         await self._announce(entry)
-        return EdgeAnswer(entry.response_code, entry.response_body, replayed=False)
+        return entry.placement
 
     async def _announce(self, entry: NewEntry) -> None:
         change = StatusChange(
@@ -104,13 +107,13 @@ class CheckoutService:
         await announce(self._redis, change)
 
 
-def _replay(earlier: LedgerEntry, fingerprint: str) -> EdgeAnswer:
+def _replay(earlier: LedgerEntry, fingerprint: str) -> Placement:
     if earlier.request_fingerprint != fingerprint:
         raise IdempotencyKeyReused(
             "this Idempotency-Key was used with a different request",
             order_ledger_id=str(earlier.order_ledger_id),
         )
-    return EdgeAnswer(earlier.response_code, earlier.response_body, replayed=True)
+    return replace(earlier.placement, replayed=True)
 
 
 def _entry(
@@ -122,31 +125,7 @@ def _entry(
     status: LedgerStatus,
     authorization_id: str | None,
 ) -> NewEntry:
-    total = sum(line.line_total_cents for line in lines)
     accepted = status == LedgerStatus.AUTHORIZED
-    workflow_id = workflow_id_for(order_ledger_id) if accepted else None
-    body: dict[str, Any]
-    if accepted:
-        code = 202
-        body = {
-            "order_ledger_id": str(order_ledger_id),
-            "status": status.value,
-            "total_cents": total,
-            "workflow_id": workflow_id,
-        }
-    else:
-        code = 402
-        body = {
-            "type": "https://saga.dev/problems/payment-declined",
-            "title": "Payment declined",
-            # `status` is the order's status, as in the 202 answer (DESIGN.md section 5).
-            "status": status.value,
-            "code": ErrorCode.PAYMENT_DECLINED.value,
-            "detail": "the card was declined at authorization; no order was started",
-            "order_ledger_id": str(order_ledger_id),
-            "total_cents": total,
-            "workflow_id": None,
-        }
     return NewEntry(
         order_ledger_id,
         client_request_id,
@@ -157,28 +136,21 @@ def _entry(
         request.currency,
         request.payment_method,
         authorization_id,
-        workflow_id,
-        code,
-        body,
+        workflow_id_for(order_ledger_id) if accepted else None,
     )
 
 
-def _outbox_payload(entry: NewEntry) -> dict[str, Any] | None:
-    """The saga's input, or None for a declined order (no saga)."""
+def _saga_order(entry: NewEntry) -> AcceptedOrder | None:
+    """What the saga needs, or None for a declined order (no saga)."""
     if entry.status != LedgerStatus.AUTHORIZED:
         return None
-    return {
-        "order_ledger_id": str(entry.order_ledger_id),
-        "customer_id": entry.customer_id,
-        "items": [
-            {
-                "product_id": line.product_id,
-                "quantity": line.quantity,
-                "unit_price_cents": line.unit_price_cents,
-            }
-            for line in entry.lines
-        ],
-        "total_cents": entry.total_cents,
-        "currency": entry.currency,
-        "authorization_id": entry.authorization_id,
-    }
+    # Every authorization granted has an id (PaymentAuthorizer.authorize returns it).
+    assert entry.authorization_id is not None
+    return AcceptedOrder(
+        str(entry.order_ledger_id),
+        entry.customer_id,
+        entry.lines,
+        entry.total_cents,
+        entry.currency,
+        entry.authorization_id,
+    )

@@ -30,6 +30,32 @@ return id
 """
 
 
+# Events of one writer numbered 1, 2, 3...: each is appended and published only if its number
+# is above the last one recorded, so a writer that retries (a Temporal activity) never shows
+# an event twice. KEYS: the stream and its counter; ARGV: max length, channel, then pairs of
+# (number, JSON).
+_PUBLISH_ONCE = """
+local last = tonumber(redis.call('GET', KEYS[2]) or '0')
+local ids = {}
+for i = 3, #ARGV, 2 do
+  local seq = tonumber(ARGV[i])
+  if seq > last then
+    local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'data', ARGV[i + 1])
+    local body = string.sub(ARGV[i + 1], 2)
+    local sep = ','
+    if body == '}' then sep = '' end
+    redis.call('PUBLISH', ARGV[2], '{"event_id":"' .. id .. '"' .. sep .. body)
+    last = seq
+    ids[#ids + 1] = id
+  else
+    ids[#ids + 1] = ''
+  end
+end
+redis.call('SET', KEYS[2], last)
+return ids
+"""
+
+
 def _parse_id(event_id: str) -> tuple[int, int]:
     ms, _, seq = event_id.partition("-")
     return int(ms), int(seq)
@@ -51,10 +77,15 @@ class TableEventLog:
         self._redis = redis
         self._max_length = max_length
         self._publish = redis.register_script(_PUBLISH)
+        self._publish_once = redis.register_script(_PUBLISH_ONCE)
 
     @staticmethod
     def _key(table_id: str) -> str:
         return f"tables:{table_id}:events"
+
+    @staticmethod
+    def _seq_key(table_id: str) -> str:
+        return f"tables:{table_id}:events:seq"
 
     async def publish(self, table_id: str, payload: dict[str, Any]) -> str:
         """Append and publish one event; returns its event id."""
@@ -66,6 +97,22 @@ class TableEventLog:
             args=[self._max_length, text, table_channel(table_id)],
         )
         return as_text(event_id)
+
+    async def publish_numbered(
+        self, table_id: str, events: list[tuple[int, dict[str, Any]]]
+    ) -> list[str | None]:
+        """Append and publish events numbered by their writer, each once; skipped ones: None."""
+        if not valid_id(table_id):
+            raise ValidationFailed("invalid table id")
+        if not events:
+            return []
+        args: list[Any] = [self._max_length, table_channel(table_id)]
+        for seq, payload in events:
+            args += [seq, json.dumps({k: v for k, v in payload.items() if k != "event_id"})]
+        ids = await self._publish_once(
+            keys=[self._key(table_id), self._seq_key(table_id)], args=args
+        )
+        return [as_text(i) or None for i in ids]
 
     async def latest(self, table_id: str) -> str | None:
         """Id of the newest event of a table, to resync from later."""

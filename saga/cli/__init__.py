@@ -7,6 +7,7 @@ import typer
 from saga.cli import (
     balance,
     checkout,
+    game,
     gateway,
     proof,
     stack,
@@ -45,6 +46,7 @@ stack.register(app)
 gateway.register(app)
 balance.register(app)
 checkout.register(app)
+game.register(app)
 proof.register(app)
 
 

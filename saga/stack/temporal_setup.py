@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from saga.stack.temporal import load_dev_server_config
 
-_TYPES = {
+SEARCH_ATTRIBUTE_TYPES = {
     "Text": IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,
@@ -29,7 +29,7 @@ async def register_search_attributes(client: Client, namespace: str) -> list[str
         ListSearchAttributesRequest(namespace=namespace)
     )
     missing = {
-        name: _TYPES[kind]
+        name: SEARCH_ATTRIBUTE_TYPES[kind]
         for name, kind in wanted.items()
         if name not in existing.custom_attributes
     }

@@ -19,6 +19,9 @@ def worker_factories() -> dict[str, WorkerFactory]:
     from saga.workers.balance import balance_worker
 
     factories["balance"] = balance_worker
+    from saga.workers.game import game_worker
+
+    factories["game"] = game_worker
     return factories
 
 
@@ -32,4 +35,7 @@ def all_workflows() -> list[type]:
     from workflows.balance.verification import LedgerVerificationWorkflow
 
     workflows += [ReservationExpiryWorkflow, LedgerVerificationWorkflow]
+    from workflows.game.table import TableWorkflow
+
+    workflows.append(TableWorkflow)
     return workflows

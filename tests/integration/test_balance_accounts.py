@@ -10,6 +10,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from domain.balance import keys
+from domain.balance.commands import Credit, Debit, Reserve
 from domain.balance.scripts import script_source
 from domain.errors import DomainError, ErrorCode, NotFound
 from tests.balance_support import START_MS, FakeClock, make_book, next_event
@@ -31,11 +32,15 @@ async def test_lua_sha256_matches_hashlib(redis: aioredis.Redis) -> None:
 
 async def test_credit_opens_the_account_and_debit_takes_chips(redis: aioredis.Redis) -> None:
     book = make_book(redis, FakeClock())
-    credited = await book.accounts.credit("alice", 500, idempotency_key="c1")
+    credited = await book.accounts.credit(
+        Credit(account_id="alice", amount=500, idempotency_key="c1")
+    )
     assert (credited.account.balance, credited.account.version) == (500, 1)
     assert credited.transaction.type == "CREDIT"
     assert credited.transaction.created_at_ms == START_MS
-    debited = await book.accounts.debit("alice", 200, idempotency_key="d1", source="WITHDRAWAL")
+    debited = await book.accounts.debit(
+        Debit(account_id="alice", amount=200, idempotency_key="d1", source="WITHDRAWAL")
+    )
     assert (debited.account.balance, debited.account.available) == (300, 300)
     assert debited.transaction.amount == -200
     assert await redis.sismember(keys.ACCOUNT_IDS, "alice")
@@ -44,13 +49,13 @@ async def test_credit_opens_the_account_and_debit_takes_chips(redis: aioredis.Re
 
 async def test_insufficient_funds_changes_nothing_and_is_cached(redis: aioredis.Redis) -> None:
     book = make_book(redis)
-    await book.accounts.credit("bob", 100, idempotency_key="c1")
+    await book.accounts.credit(Credit(account_id="bob", amount=100, idempotency_key="c1"))
     with pytest.raises(DomainError) as refused:
-        await book.accounts.debit("bob", 101, idempotency_key="d1")
+        await book.accounts.debit(Debit(account_id="bob", amount=101, idempotency_key="d1"))
     assert refused.value.code is ErrorCode.INSUFFICIENT_FUNDS
-    await book.accounts.credit("bob", 100, idempotency_key="c2")
+    await book.accounts.credit(Credit(account_id="bob", amount=100, idempotency_key="c2"))
     with pytest.raises(DomainError) as again:
-        await book.accounts.debit("bob", 101, idempotency_key="d1")
+        await book.accounts.debit(Debit(account_id="bob", amount=101, idempotency_key="d1"))
     assert again.value.code is ErrorCode.INSUFFICIENT_FUNDS
     assert again.value.fields["replayed"] is True
     assert (await book.accounts.get_balance("bob")).balance == 200
@@ -58,13 +63,17 @@ async def test_insufficient_funds_changes_nothing_and_is_cached(redis: aioredis.
 
 async def test_same_key_replays_and_another_request_is_refused(redis: aioredis.Redis) -> None:
     book = make_book(redis)
-    first = await book.accounts.credit("carol", 70, idempotency_key="same")
-    again = await book.accounts.credit("carol", 70, idempotency_key="same")
+    first = await book.accounts.credit(
+        Credit(account_id="carol", amount=70, idempotency_key="same")
+    )
+    again = await book.accounts.credit(
+        Credit(account_id="carol", amount=70, idempotency_key="same")
+    )
     assert again.replayed
     assert again.transaction == first.transaction
     assert (await book.accounts.get_balance("carol")).balance == 70
     with pytest.raises(DomainError) as reused:
-        await book.accounts.credit("carol", 71, idempotency_key="same")
+        await book.accounts.credit(Credit(account_id="carol", amount=71, idempotency_key="same"))
     assert reused.value.code is ErrorCode.IDEMPOTENCY_KEY_REUSED
     ttl = await redis.ttl(keys.idempotency("same"))
     assert 86_000 < ttl <= 86_400
@@ -72,11 +81,17 @@ async def test_same_key_replays_and_another_request_is_refused(redis: aioredis.R
 
 async def test_expected_version_guards_against_lost_updates(redis: aioredis.Redis) -> None:
     book = make_book(redis)
-    await book.accounts.credit("dave", 10, idempotency_key="c1", expected_version=0)
+    await book.accounts.credit(
+        Credit(account_id="dave", amount=10, idempotency_key="c1", expected_version=0)
+    )
     with pytest.raises(DomainError) as conflict:
-        await book.accounts.credit("dave", 10, idempotency_key="c2", expected_version=0)
+        await book.accounts.credit(
+            Credit(account_id="dave", amount=10, idempotency_key="c2", expected_version=0)
+        )
     assert conflict.value.code is ErrorCode.VERSION_CONFLICT
-    done = await book.accounts.debit("dave", 5, idempotency_key="d1", expected_version=1)
+    done = await book.accounts.debit(
+        Debit(account_id="dave", amount=5, idempotency_key="d1", expected_version=1)
+    )
     assert done.account.version == 2
 
 
@@ -85,10 +100,12 @@ async def test_unknown_accounts(redis: aioredis.Redis) -> None:
     with pytest.raises(NotFound):
         await book.accounts.get_balance("nobody")
     with pytest.raises(DomainError) as debit:
-        await book.accounts.debit("nobody", 1, idempotency_key="d1")
+        await book.accounts.debit(Debit(account_id="nobody", amount=1, idempotency_key="d1"))
     assert debit.value.code is ErrorCode.NOT_FOUND
     with pytest.raises(DomainError) as closed:
-        await book.accounts.credit("nobody", 1, idempotency_key="c1", open_account=False)
+        await book.accounts.credit(
+            Credit(account_id="nobody", amount=1, idempotency_key="c1", open_account=False)
+        )
     assert closed.value.code is ErrorCode.NOT_FOUND
     with pytest.raises(NotFound):
         await book.accounts.transactions("nobody")
@@ -107,7 +124,7 @@ async def test_ensure_is_idempotent(redis: aioredis.Redis) -> None:
 async def test_transactions_newest_first(redis: aioredis.Redis) -> None:
     book = make_book(redis)
     for n in range(3):
-        await book.accounts.credit("fay", 10 + n, idempotency_key=f"c{n}")
+        await book.accounts.credit(Credit(account_id="fay", amount=10 + n, idempotency_key=f"c{n}"))
     found = await book.accounts.transactions("fay", limit=2)
     assert [t.amount for t in found] == [12, 11]
 
@@ -117,11 +134,13 @@ async def test_changes_are_published_on_the_players_channel(redis: aioredis.Redi
     pubsub = redis.pubsub()
     await pubsub.subscribe("user:gina")
     await pubsub.get_message(timeout=1)
-    await book.accounts.credit("gina", 42, idempotency_key="c1")
-    await book.reservations.reserve("gina", 10, ttl_seconds=30, idempotency_key="r1")
+    await book.accounts.credit(Credit(account_id="gina", amount=42, idempotency_key="c1"))
+    await book.reservations.reserve(
+        Reserve(account_id="gina", amount=10, ttl_seconds=30, idempotency_key="r1")
+    )
     credited, reserved = await next_event(pubsub), await next_event(pubsub)
     # A replay applies nothing, so it tells no one.
-    await book.accounts.credit("gina", 42, idempotency_key="c1")
+    await book.accounts.credit(Credit(account_id="gina", amount=42, idempotency_key="c1"))
     replayed = await next_event(pubsub)
     await pubsub.aclose()  # type: ignore[no-untyped-call]
     at = datetime.fromtimestamp(START_MS / 1000, UTC).isoformat(timespec="microseconds")
@@ -158,9 +177,12 @@ async def test_event_times_are_python_isoformat(redis: aioredis.Redis, moment: d
 
 async def test_concurrent_debits_never_overdraw(redis: aioredis.Redis) -> None:
     book = make_book(redis)
-    await book.accounts.credit("hank", 1_000, idempotency_key="c")
+    await book.accounts.credit(Credit(account_id="hank", amount=1_000, idempotency_key="c"))
     results = await asyncio.gather(
-        *(book.accounts.debit("hank", 30, idempotency_key=f"d{n}") for n in range(50)),
+        *(
+            book.accounts.debit(Debit(account_id="hank", amount=30, idempotency_key=f"d{n}"))
+            for n in range(50)
+        ),
         return_exceptions=True,
     )
     succeeded = [r for r in results if not isinstance(r, BaseException)]

@@ -7,8 +7,9 @@ import asyncio
 import pytest
 import redis.asyncio as aioredis
 
+from domain.balance.commands import Credit, Debit
 from domain.balance.pipelining import CALLS_PER_ROUND_TRIP
-from domain.balance.scripts import ScriptAnswer, ScriptRequest
+from domain.balance.scripts import ScriptAnswer
 from domain.errors import DomainError, ErrorCode
 from tests.balance_support import make_book
 
@@ -25,7 +26,10 @@ async def test_calls_made_together_share_round_trips(redis: aioredis.Redis) -> N
     book = make_book(redis)
     trips, calls = _round_trips()
     results = await asyncio.gather(
-        *(book.accounts.credit(f"p{n % 5}", 1, idempotency_key=f"c{n}") for n in range(100))
+        *(
+            book.accounts.credit(Credit(account_id=f"p{n % 5}", amount=1, idempotency_key=f"c{n}"))
+            for n in range(100)
+        )
     )
     trips_after, calls_after = _round_trips()
     assert calls_after - calls == 100
@@ -41,14 +45,14 @@ async def test_calls_made_together_share_round_trips(redis: aioredis.Redis) -> N
 
 async def test_a_group_runs_in_order_and_each_call_answers_alone(redis: aioredis.Redis) -> None:
     book = make_book(redis)
-    outcomes = await book.scripts.run_in_order(
-        [
-            ScriptRequest("credit", ["ann", "100", "DEPOSIT", "", "", "1"], "c1"),
-            ScriptRequest("debit", ["ann", "70", "WITHDRAWAL", "", ""], "d1"),
-            ScriptRequest("debit", ["ann", "70", "WITHDRAWAL", "", ""], "d2"),
-            ScriptRequest("credit", ["ann", "5", "DEPOSIT", "", "", "1"], "c2"),
-        ]
-    )
+    credit, debit = book.accounts.prepare_credit, book.accounts.prepare_debit
+    steps = [
+        await credit(Credit(account_id="ann", amount=100, idempotency_key="c1")),
+        await debit(Debit(account_id="ann", amount=70, idempotency_key="d1")),
+        await debit(Debit(account_id="ann", amount=70, idempotency_key="d2")),
+        await credit(Credit(account_id="ann", amount=5, idempotency_key="c2")),
+    ]
+    outcomes = await book.scripts.run_in_order([step.request for step in steps])
     assert [type(o) for o in outcomes] == [ScriptAnswer, ScriptAnswer, DomainError, ScriptAnswer]
     failed = outcomes[2]
     assert isinstance(failed, DomainError)
@@ -60,10 +64,13 @@ async def test_a_group_runs_in_order_and_each_call_answers_alone(redis: aioredis
 
 async def test_scripts_reload_after_redis_forgets_them(redis: aioredis.Redis) -> None:
     book = make_book(redis)
-    await book.accounts.credit("bea", 10, idempotency_key="c1")
+    await book.accounts.credit(Credit(account_id="bea", amount=10, idempotency_key="c1"))
     await redis.script_flush()
     results = await asyncio.gather(
-        *(book.accounts.credit("bea", 1, idempotency_key=f"again{n}") for n in range(10))
+        *(
+            book.accounts.credit(Credit(account_id="bea", amount=1, idempotency_key=f"again{n}"))
+            for n in range(10)
+        )
     )
     assert sorted(r.account.version for r in results) == list(range(2, 12))
     assert (await book.ledger.verify("bea")).valid
@@ -71,8 +78,12 @@ async def test_scripts_reload_after_redis_forgets_them(redis: aioredis.Redis) ->
 
 async def test_a_caller_that_gives_up_does_not_break_the_others(redis: aioredis.Redis) -> None:
     book = make_book(redis)
-    impatient = asyncio.create_task(book.accounts.credit("cal", 1, idempotency_key="gone"))
-    patient = asyncio.create_task(book.accounts.credit("cal", 2, idempotency_key="stays"))
+    impatient = asyncio.create_task(
+        book.accounts.credit(Credit(account_id="cal", amount=1, idempotency_key="gone"))
+    )
+    patient = asyncio.create_task(
+        book.accounts.credit(Credit(account_id="cal", amount=2, idempotency_key="stays"))
+    )
     await asyncio.sleep(0)
     impatient.cancel()
     with pytest.raises(asyncio.CancelledError):

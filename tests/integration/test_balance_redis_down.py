@@ -10,6 +10,7 @@ import pytest
 
 from apis.balance.rest.app import create_app
 from domain.balance.book import BalanceBook
+from domain.balance.commands import Credit, Debit
 from domain.balance.settings import BalanceSettings, balance_redis
 from domain.errors import Unavailable
 from infra.ports import free_port
@@ -27,15 +28,15 @@ async def test_outage_serves_stale_reads_and_refuses_writes(tmp_path: Path) -> N
     headers = {"Authorization": f"Bearer {token}"}
     transport = httpx.ASGITransport(app=create_app(book, SECRET))
     try:
-        await book.accounts.credit("ivy", 100, idempotency_key="c1")
-        await book.accounts.credit("ivy", 50, idempotency_key="c2")
+        await book.accounts.credit(Credit(account_id="ivy", amount=100, idempotency_key="c1"))
+        await book.accounts.credit(Credit(account_id="ivy", amount=50, idempotency_key="c2"))
         await valkey.stop()
 
         stale = await book.accounts.get_balance("ivy")
         assert (stale.balance, stale.stale) == (150, True)
         started = time.perf_counter()
         with pytest.raises(Unavailable):
-            await book.accounts.debit("ivy", 10, idempotency_key="d1")
+            await book.accounts.debit(Debit(account_id="ivy", amount=10, idempotency_key="d1"))
         assert time.perf_counter() - started < 3
         with pytest.raises(Unavailable):
             await book.accounts.get_balance("never-seen")
@@ -58,8 +59,8 @@ async def test_outage_serves_stale_reads_and_refuses_writes(tmp_path: Path) -> N
 
         await valkey.start()
         # The retry with the same key applies once; the earlier credits were not lost.
-        done = await book.accounts.debit("ivy", 10, idempotency_key="d1")
-        again = await book.accounts.debit("ivy", 10, idempotency_key="d1")
+        done = await book.accounts.debit(Debit(account_id="ivy", amount=10, idempotency_key="d1"))
+        again = await book.accounts.debit(Debit(account_id="ivy", amount=10, idempotency_key="d1"))
         assert (done.account.balance, again.replayed) == (140, True)
         fresh = await book.accounts.get_balance("ivy")
         assert (fresh.balance, fresh.stale) == (140, False)

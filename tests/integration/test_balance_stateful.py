@@ -15,6 +15,17 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from domain.balance.commands import (
+    CancelPot,
+    CommitReservation,
+    CreatePot,
+    Credit,
+    Debit,
+    RecordContribution,
+    ReleaseReservation,
+    Reserve,
+    SettlePot,
+)
 from domain.balance.pots import SidePot
 from domain.balance.types import PotStatus, ReservationStatus
 from domain.errors import DomainError, ErrorCode
@@ -73,7 +84,9 @@ class BalanceMachine(RuleBasedStateMachine):
     @rule(player=st.sampled_from(PLAYERS), amount=amounts)
     def credit(self, player: str, amount: int) -> None:
         key = self.key()
-        self.run(self.book.accounts.credit(player, amount, idempotency_key=key))
+        self.run(
+            self.book.accounts.credit(Credit(account_id=player, amount=amount, idempotency_key=key))
+        )
         self.outside += amount
         self.last_request = (player, amount, key)
 
@@ -82,18 +95,26 @@ class BalanceMachine(RuleBasedStateMachine):
     def replay_last_credit(self) -> None:
         assert self.last_request is not None
         player, amount, key = self.last_request
-        assert self.run(self.book.accounts.credit(player, amount, idempotency_key=key)).replayed
+        assert self.run(
+            self.book.accounts.credit(Credit(account_id=player, amount=amount, idempotency_key=key))
+        ).replayed
 
     @rule(player=st.sampled_from(PLAYERS), amount=amounts)
     def debit(self, player: str, amount: int) -> None:
-        if self.attempt(self.book.accounts.debit(player, amount, idempotency_key=self.key())):
+        if self.attempt(
+            self.book.accounts.debit(
+                Debit(account_id=player, amount=amount, idempotency_key=self.key())
+            )
+        ):
             self.outside -= amount
 
     @rule(player=st.sampled_from(PLAYERS), amount=amounts, ttl=st.integers(1, 30))
     def reserve(self, player: str, amount: int, ttl: int) -> None:
         held = self.attempt(
             self.book.reservations.reserve(
-                player, amount, ttl_seconds=ttl, idempotency_key=self.key()
+                Reserve(
+                    account_id=player, amount=amount, ttl_seconds=ttl, idempotency_key=self.key()
+                )
             )
         )
         if held:
@@ -104,7 +125,9 @@ class BalanceMachine(RuleBasedStateMachine):
     def commit(self, data: st.DataObject, part: int) -> None:
         rid = data.draw(st.sampled_from(self.reservations))
         done = self.attempt(
-            self.book.reservations.commit(rid, amount=part, idempotency_key=self.key())
+            self.book.reservations.commit(
+                CommitReservation(reservation_id=rid, amount=part, idempotency_key=self.key())
+            )
         )
         if done:
             self.outside -= done.reservation.committed_amount
@@ -113,18 +136,22 @@ class BalanceMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def release(self, data: st.DataObject) -> None:
         rid = data.draw(st.sampled_from(self.reservations))
-        self.attempt(self.book.reservations.release(rid, idempotency_key=self.key()))
+        self.attempt(
+            self.book.reservations.release(
+                ReleaseReservation(reservation_id=rid, idempotency_key=self.key())
+            )
+        )
 
     @rule(seconds=st.integers(1, 20))
     def time_passes_and_sweep(self, seconds: int) -> None:
         self.clock.advance(seconds)
-        self.run(self.book.reservations.expire_due())
+        self.run(self.book.expiry.expire_due())
 
     @precondition(lambda self: not self.pot_open)
     @rule()
     def open_pot(self) -> None:
         self.hand += 1
-        self.run(self.book.pots.create("t", f"h{self.hand}"))
+        self.run(self.book.pots.create(CreatePot(table_id="t", hand_id=f"h{self.hand}")))
         self.pot_open = True
 
     @precondition(lambda self: self.pot_open)
@@ -139,12 +166,14 @@ class BalanceMachine(RuleBasedStateMachine):
             reservation_id = pending[0] if pending else ""
         self.attempt(
             self.book.pots.contribute(
-                "t",
-                f"h{self.hand}",
-                player,
-                amount,
-                idempotency_key=self.key(),
-                reservation_id=reservation_id,
+                RecordContribution(
+                    table_id="t",
+                    hand_id=f"h{self.hand}",
+                    account_id=player,
+                    amount=amount,
+                    idempotency_key=self.key(),
+                    reservation_id=reservation_id,
+                )
             )
         )
 
@@ -153,17 +182,23 @@ class BalanceMachine(RuleBasedStateMachine):
     def finish_hand(self, winner_count: int, rake_percent: int, cancel: bool) -> None:
         pot = self.run(self.book.pots.get("t", f"h{self.hand}"))
         if cancel or not pot.contributions:
-            self.run(self.book.pots.cancel("t", f"h{self.hand}", idempotency_key=self.key()))
+            self.run(
+                self.book.pots.cancel(
+                    CancelPot(table_id="t", hand_id=f"h{self.hand}", idempotency_key=self.key())
+                )
+            )
         else:
             rake = pot.total * rake_percent // 100
             winners = sorted(pot.contributions)[:winner_count]
             self.run(
                 self.book.pots.settle(
-                    "t",
-                    f"h{self.hand}",
-                    [SidePot(pot.total - rake, winners)],
-                    rake=rake,
-                    idempotency_key=self.key(),
+                    SettlePot(
+                        table_id="t",
+                        hand_id=f"h{self.hand}",
+                        side_pots=[SidePot(pot.total - rake, winners)],
+                        rake=rake,
+                        idempotency_key=self.key(),
+                    )
                 )
             )
         self.pot_open = False

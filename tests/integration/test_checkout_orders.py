@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -115,6 +116,46 @@ async def test_declined_authorization_is_402_without_saga_and_replays(
     assert await db.fetchval("SELECT count(*) FROM outbox") == 0
     view = await edge_client.get(f"/orders/{first.json()['order_ledger_id']}")
     assert view.json()["status"] == "PAYMENT_DECLINED"
+
+
+async def test_the_402_problem_keeps_every_field(edge_client: httpx.AsyncClient) -> None:
+    declined = {**ORDER, "payment_method": "pm_card_declined"}
+    response = await edge_client.post("/orders", json=declined, headers=_key())
+
+    body = response.json()
+    expected = {
+        "type": "https://saga.dev/problems/payment-declined",
+        "title": "Payment declined",
+        "status": "PAYMENT_DECLINED",
+        "code": "PAYMENT_DECLINED",
+        "detail": "the card was declined at authorization; no order was started",
+        "order_ledger_id": body["order_ledger_id"],
+        "total_cents": 2 * 1250 + 4999,
+        "workflow_id": None,
+    }
+    assert response.status_code == 402
+    assert list(body.items()) == list(expected.items())  # the same fields, in the same order
+
+
+@pytest.mark.parametrize("payment_method", ["pm_card_visa", "pm_card_declined"])
+async def test_rows_holding_the_old_http_body_replay_the_same_answer(
+    edge_client: httpx.AsyncClient, db: asyncpg.Pool, payment_method: str
+) -> None:
+    key = _key()
+    order = {**ORDER, "payment_method": payment_method}
+    first = await edge_client.post("/orders", json=order, headers=key)
+    # What edges wrote before the ledger stored the placement: the HTTP answer itself.
+    await db.execute(
+        "UPDATE order_ledger SET response_code = $1, response_body = $2::jsonb",
+        first.status_code,
+        json.dumps(first.json()),
+    )
+
+    again = await edge_client.post("/orders", json=order, headers=key)
+
+    assert (again.status_code, again.json()) == (first.status_code, first.json())
+    assert again.headers["content-type"] == first.headers["content-type"]
+    assert again.headers["Idempotency-Replayed"] == "true"
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 import redis.asyncio as aioredis
 from temporalio.client import Client
 
-from domain.checkout.relay import OutboxRelay
+from apis.checkout.relay import OutboxRelay
 from domain.payments.psp import MockPsp
 from infra.ports import free_port
 from tests.checkout_support import accept_order, ledger_view, saga_worker, seed_catalog
@@ -49,7 +49,7 @@ async def test_notify_wakes_the_relay_and_the_saga_confirms(
     try:
         await asyncio.sleep(0.3)  # the relay's first pass and LISTEN are done
         async with saga_worker(temporal_client, task_queue, db, redis, psp):
-            ledger_id = (await accept_order(db, redis, psp)).body["order_ledger_id"]
+            ledger_id = str((await accept_order(db, redis, psp)).order_ledger_id)
 
             async def confirmed() -> None:
                 assert (await ledger_view(db, ledger_id))["status"] == "CONFIRMED"
@@ -65,7 +65,7 @@ async def test_orders_accepted_while_temporal_is_down_start_when_it_returns(
     temporal_client: Client, task_queue: str, db: asyncpg.Pool, redis: aioredis.Redis, psp: MockPsp
 ) -> None:
     down = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True)
-    ledger_id = (await accept_order(db, redis, psp)).body["order_ledger_id"]
+    ledger_id = str((await accept_order(db, redis, psp)).order_ledger_id)
 
     outage = await OutboxRelay(db, _starter(down, task_queue)).drain_once()
 
@@ -87,7 +87,7 @@ async def test_orders_accepted_while_temporal_is_down_start_when_it_returns(
 async def test_publishing_a_row_twice_starts_one_saga(
     temporal_client: Client, task_queue: str, db: asyncpg.Pool, redis: aioredis.Redis, psp: MockPsp
 ) -> None:
-    ledger_id = (await accept_order(db, redis, psp)).body["order_ledger_id"]
+    ledger_id = str((await accept_order(db, redis, psp)).order_ledger_id)
     relay = OutboxRelay(db, _starter(temporal_client, task_queue))
     assert await relay.drain() == 1
     first_run = (await temporal_client.get_workflow_handle(f"order-{ledger_id}").describe()).run_id

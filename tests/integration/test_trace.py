@@ -17,9 +17,9 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from apis.balance.rpc.server import start_grpc_server
 from apis.checkout import edge
+from apis.checkout.relay import OutboxRelay
 from clients.balance import BalanceCallError, BalanceClient
 from domain.checkout.models import workflow_id_for
-from domain.checkout.relay import OutboxRelay
 from domain.payments.psp import MockPsp
 from infra.ports import free_port
 from infra.serving import hosted_server

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +12,13 @@ from temporalio.common import RetryPolicy
 from temporalio.testing import ActivityEnvironment
 
 from activities.checkout import next_retry_at
-from domain.checkout.models import OrderRequest, StatusChange, price, workflow_id_for
+from domain.checkout.models import (
+    AcceptedOrder,
+    OrderRequest,
+    StatusChange,
+    price,
+    workflow_id_for,
+)
 from domain.errors import ErrorCode, ValidationFailed
 from domain.inventory.models import (
     OutOfStock,
@@ -20,7 +27,13 @@ from domain.inventory.models import (
     check_reservable,
     merge_lines,
 )
-from domain.orders.models import InvalidOrderTransition, OrderStatus, order_id_for, transition
+from domain.orders.models import (
+    InvalidOrderTransition,
+    OrderLine,
+    OrderStatus,
+    order_id_for,
+    transition,
+)
 from domain.payments.models import (
     AuthorizationStatus,
     CaptureOutcome,
@@ -30,6 +43,7 @@ from domain.payments.models import (
     void_target,
 )
 from saga.replay import history_dir_name
+from workflows.checkout.models import OrderSagaInput, SagaOptions
 
 
 def test_lines_merge_per_product_in_lock_order() -> None:
@@ -100,6 +114,23 @@ def test_fingerprint_tells_a_replay_from_another_request() -> None:
     same = OrderRequest("c", [StockLine("a", 1)], "pm_card_visa", "USD")
     other = dataclasses.replace(request, lines=[StockLine("a", 2)])
     assert request.fingerprint() == same.fingerprint() != other.fingerprint()
+
+
+def test_outbox_rows_of_every_edge_read_as_the_accepted_order() -> None:
+    # As PostgreSQL's jsonb hands back a row the edge wrote before the payload had a type.
+    stored = (
+        '{"items": [{"quantity": 2, "product_id": "widget", "unit_price_cents": 1250}], '
+        '"currency": "USD", "customer_id": "cust-1", "total_cents": 2500, '
+        '"order_ledger_id": "L1", "authorization_id": "auth_1"}'
+    )
+    order = AcceptedOrder.from_json(stored)
+    assert order == AcceptedOrder(
+        "L1", "cust-1", [OrderLine("widget", 2, 1250)], 2500, "USD", "auth_1"
+    )
+    assert json.loads(order.to_json()) == json.loads(stored)
+    saga = OrderSagaInput.of(order, SagaOptions(retry_maximum_attempts=2))
+    assert saga.items == order.items
+    assert saga.options.retry_maximum_attempts == 2
 
 
 def test_status_change_payload_matches_the_realtime_contract() -> None:

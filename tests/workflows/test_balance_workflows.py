@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 from activities.balance import BalanceActivities
 from domain.balance import keys
 from domain.balance.book import BalanceBook
+from domain.balance.commands import Credit, Reserve
 from domain.balance.scripts import text
 from domain.balance.types import ReservationStatus
 from infra.settings import PlatformSettings
@@ -50,8 +51,10 @@ async def test_sweeper_expires_on_time_and_continues_as_new(
     time_skipping_env: WorkflowEnvironment, redis: aioredis.Redis, task_queue: str
 ) -> None:
     book = make_book(redis)
-    await book.accounts.credit("sam", 500, idempotency_key="fund")
-    held = await book.reservations.reserve("sam", 200, ttl_seconds=30, idempotency_key="r")
+    await book.accounts.credit(Credit(account_id="sam", amount=500, idempotency_key="fund"))
+    held = await book.reservations.reserve(
+        Reserve(account_id="sam", amount=200, ttl_seconds=30, idempotency_key="r")
+    )
     client = time_skipping_env.client
     async with balance_worker(client, task_queue, book):
         await ensure_expiry_workflow(
@@ -84,7 +87,9 @@ async def test_verification_flags_the_first_bad_entry_in_the_ui(
     book = make_book(redis)
     for account in ("ok1", "bad", "ok2"):
         for n in range(3):
-            await book.accounts.credit(account, 10, idempotency_key=f"{account}-{n}")
+            await book.accounts.credit(
+                Credit(account_id=account, amount=10, idempotency_key=f"{account}-{n}")
+            )
     entry = text(await redis.lindex(keys.ledger("bad"), 1) or b"")
     await redis.lset(keys.ledger("bad"), 1, entry.replace("|10|0|20|", "|99|0|20|"))
     async with balance_worker(temporal_client, task_queue, book):
@@ -108,7 +113,7 @@ async def test_verification_is_incremental_and_clean_runs_say_ok(
 ) -> None:
     book = make_book(redis)
     for n in range(4):
-        await book.accounts.credit("tia", 10, idempotency_key=f"c{n}")
+        await book.accounts.credit(Credit(account_id="tia", amount=10, idempotency_key=f"c{n}"))
     async with balance_worker(temporal_client, task_queue, book):
         first = await temporal_client.execute_workflow(
             LedgerVerificationWorkflow.run,
@@ -116,7 +121,7 @@ async def test_verification_is_incremental_and_clean_runs_say_ok(
             id=f"v-{uuid.uuid4()}",
             task_queue=task_queue,
         )
-        await book.accounts.credit("tia", 10, idempotency_key="c9")
+        await book.accounts.credit(Credit(account_id="tia", amount=10, idempotency_key="c9"))
         handle = await temporal_client.start_workflow(
             LedgerVerificationWorkflow.run,
             VerificationInput(),

@@ -12,6 +12,7 @@ import pytest
 import redis.asyncio as aioredis
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
+from domain.checkout.models import Declined
 from domain.payments.psp import MockPsp
 from saga.replay import REPLAY_DIR
 from tests.checkout_support import (
@@ -75,7 +76,7 @@ async def test_success_confirms_and_announces_each_status(
     pubsub = redis.pubsub()
     await pubsub.subscribe("user:cust-1")
     answer = await accept_order(db, redis, psp)
-    ledger_id = answer.body["order_ledger_id"]
+    ledger_id = str(answer.order_ledger_id)
 
     result, state = await _run_saga(temporal_client, task_queue, db, redis, psp, ledger_id)
 
@@ -131,10 +132,10 @@ async def test_declined_at_authorization_starts_no_saga(
 ) -> None:
     answer = await accept_order(db, redis, psp, payment_method="pm_card_declined")
 
-    assert answer.status_code == 402
-    assert answer.body["status"] == "PAYMENT_DECLINED"
+    assert isinstance(answer, Declined)
+    assert answer.status == "PAYMENT_DECLINED"
     assert await db.fetchval("SELECT count(*) FROM outbox") == 0
-    view = await ledger_view(db, answer.body["order_ledger_id"])
+    view = await ledger_view(db, str(answer.order_ledger_id))
     assert view["status"] == "PAYMENT_DECLINED"
 
 
@@ -142,7 +143,7 @@ async def test_out_of_stock_compensates_to_failed(
     temporal_client: Client, task_queue: str, db: asyncpg.Pool, redis: aioredis.Redis, psp: MockPsp
 ) -> None:
     answer = await accept_order(db, redis, psp, items=[("gadget", 5)])
-    ledger_id = answer.body["order_ledger_id"]
+    ledger_id = str(answer.order_ledger_id)
 
     result, _ = await _run_saga(temporal_client, task_queue, db, redis, psp, ledger_id)
 
@@ -166,7 +167,7 @@ async def test_capture_declined_voids_releases_and_cancels(
     temporal_client: Client, task_queue: str, db: asyncpg.Pool, redis: aioredis.Redis, psp: MockPsp
 ) -> None:
     answer = await accept_order(db, redis, psp, payment_method="pm_capture_declined")
-    ledger_id = answer.body["order_ledger_id"]
+    ledger_id = str(answer.order_ledger_id)
 
     result, state = await _run_saga(temporal_client, task_queue, db, redis, psp, ledger_id)
 
@@ -195,7 +196,7 @@ async def test_flaky_capture_recovers_after_retries(
     temporal_client: Client, task_queue: str, db: asyncpg.Pool, redis: aioredis.Redis, psp: MockPsp
 ) -> None:
     answer = await accept_order(db, redis, psp, payment_method="pm_capture_flaky")
-    ledger_id = answer.body["order_ledger_id"]
+    ledger_id = str(answer.order_ledger_id)
 
     result, _ = await _run_saga(temporal_client, task_queue, db, redis, psp, ledger_id)
 
@@ -217,7 +218,7 @@ async def test_worker_killed_mid_saga_completes_exactly_once(
     await seed_catalog(db)
     slow_psp = MockPsp(db, latency_ms=400)
     answer = await accept_order(db, redis, MockPsp(db))
-    ledger_id = answer.body["order_ledger_id"]
+    ledger_id = str(answer.order_ledger_id)
     saga = await saga_input(db, ledger_id, task_queue)
 
     first = saga_worker(temporal_client, task_queue, db, redis, slow_psp)

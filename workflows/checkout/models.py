@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+
+from domain.checkout.models import AcceptedOrder
+from domain.orders.models import OrderLine
 
 ORDER_SAGA_TASK_QUEUE = "order-saga"
 ORDERS_TASK_QUEUE = "orders"
 INVENTORY_TASK_QUEUE = "inventory"
 PAYMENTS_TASK_QUEUE = "payments"
-
-
-@dataclass
-class SagaLine:
-    """One priced line of the order."""
-
-    product_id: str
-    quantity: int
-    unit_price_cents: int
 
 
 @dataclass
@@ -34,30 +27,17 @@ class SagaOptions:
     activity_timeout_seconds: float = 30.0
 
 
-@dataclass
-class OrderSagaInput:
-    """The outbox payload: everything the edge accepted."""
+@dataclass(frozen=True)
+class OrderSagaInput(AcceptedOrder):
+    """The accepted order (the outbox payload, field for field) and how to run its saga."""
 
-    order_ledger_id: str
-    customer_id: str
-    items: list[SagaLine]
-    total_cents: int
-    currency: str
-    authorization_id: str
     options: SagaOptions = field(default_factory=SagaOptions)
 
     @staticmethod
-    def from_outbox(payload: dict[str, Any], options: SagaOptions | None = None) -> OrderSagaInput:
-        """Build the input from the JSON the edge wrote to the outbox."""
-        return OrderSagaInput(
-            order_ledger_id=payload["order_ledger_id"],
-            customer_id=payload["customer_id"],
-            items=[SagaLine(**item) for item in payload["items"]],
-            total_cents=payload["total_cents"],
-            currency=payload["currency"],
-            authorization_id=payload["authorization_id"],
-            options=options or SagaOptions(),
-        )
+    def of(order: AcceptedOrder, options: SagaOptions | None = None) -> OrderSagaInput:
+        """The saga input of `order`."""
+        accepted = {f.name: getattr(order, f.name) for f in fields(AcceptedOrder)}
+        return OrderSagaInput(**accepted, options=options or SagaOptions())
 
 
 @dataclass
@@ -87,7 +67,7 @@ class CreateOrderInput:
 
     order_ledger_id: str
     customer_id: str
-    items: list[SagaLine]
+    items: list[OrderLine]
     currency: str
 
 
@@ -105,7 +85,7 @@ class InventoryInput:
 
     order_ledger_id: str
     order_id: str
-    items: list[SagaLine]
+    items: list[OrderLine]
 
 
 @dataclass

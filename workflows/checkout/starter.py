@@ -1,8 +1,6 @@
-"""Starting the order saga from an outbox payload, idempotently by workflow id."""
+"""Starting the order saga of an accepted order, idempotently by workflow id."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from temporalio.client import Client
 from temporalio.common import (
@@ -12,7 +10,7 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from domain.checkout.models import LedgerStatus, workflow_id_for
+from domain.checkout.models import AcceptedOrder, LedgerStatus, workflow_id_for
 from workflows.checkout.models import ORDER_SAGA_TASK_QUEUE, OrderSagaInput, SagaOptions
 from workflows.checkout.order_saga import (
     CUSTOMER_ID,
@@ -35,9 +33,9 @@ class OrderSagaStarter:
         self._task_queue = task_queue
         self._options = options
 
-    async def __call__(self, payload: dict[str, Any]) -> None:
-        """Start the saga of one outbox payload."""
-        saga = OrderSagaInput.from_outbox(payload, self._options)
+    async def __call__(self, order: AcceptedOrder) -> None:
+        """Start the saga of one accepted order (an outbox row's payload)."""
+        saga = OrderSagaInput.of(order, self._options)
         try:
             await self._client.start_workflow(
                 OrderSagaWorkflow.run,

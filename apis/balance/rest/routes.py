@@ -15,9 +15,10 @@ from apis.balance.rest.schemas import (
     reservation_json,
     transaction_json,
 )
-from apis.balance.rpc.auth import may_act_on
+from apis.balance.rpc.auth import may_act_on, resolves_reservation
 from apis.problems import PROBLEM_RESPONSES
 from domain.balance.book import BalanceBook
+from domain.balance.commands import ReleaseReservation
 from domain.balance.types import Mutation, ReservationResult
 
 router = APIRouter(prefix="/api", responses=PROBLEM_RESPONSES)
@@ -64,14 +65,7 @@ async def get_balance(account_id: Account, book: Book, response: Response) -> di
 async def deposit(
     account_id: Account, body: AmountBody, book: Book, request: Request
 ) -> dict[str, Any]:
-    result = await book.accounts.credit(
-        account_id,
-        body.amount,
-        idempotency_key=request.state.idempotency_key,
-        source=body.source,
-        expected_version=body.expected_version,
-        reference=body.reference,
-    )
+    result = await book.accounts.credit(body.credit(account_id, request.state.idempotency_key))
     return _mutation_json(result, request)
 
 
@@ -79,14 +73,7 @@ async def deposit(
 async def withdraw(
     account_id: Account, body: AmountBody, book: Book, request: Request
 ) -> dict[str, Any]:
-    result = await book.accounts.debit(
-        account_id,
-        body.amount,
-        idempotency_key=request.state.idempotency_key,
-        source=body.source,
-        expected_version=body.expected_version,
-        reference=body.reference,
-    )
+    result = await book.accounts.debit(body.debit(account_id, request.state.idempotency_key))
     return _mutation_json(result, request)
 
 
@@ -125,36 +112,29 @@ async def active_reservations(account_id: Account, book: Book) -> dict[str, Any]
 async def reserve(
     account_id: Account, body: ReserveBody, book: Book, request: Request
 ) -> dict[str, Any]:
-    result = await book.reservations.reserve(
-        account_id,
-        body.amount,
-        ttl_seconds=body.ttl_seconds,
-        idempotency_key=request.state.idempotency_key,
-        reservation_id=body.reservation_id,
-        source=body.source,
-        reference=body.reference,
-    )
-    return _reservation_answer(result, request)
+    command = body.reserve(account_id, request.state.idempotency_key)
+    return _reservation_answer(await book.reservations.reserve(command), request)
 
 
-@router.post("/reservations/{reservation_id}/commit", summary="Commit all or part")
+@router.post(
+    "/reservations/{reservation_id}/commit",
+    summary="Commit all or part, optionally into another account",
+)
 async def commit(
     reservation_id: str, body: CommitBody, book: Book, request: Request
 ) -> dict[str, Any]:
-    await _owner(book, request, reservation_id)
-    result = await book.reservations.commit(
-        reservation_id, idempotency_key=request.state.idempotency_key, amount=body.amount
-    )
-    return _reservation_answer(result, request)
+    command = body.commit(reservation_id, request.state.idempotency_key)
+    await resolves_reservation(book, claims_of(request), command)
+    return _reservation_answer(await book.reservations.commit(command), request)
 
 
 @router.post("/reservations/{reservation_id}/release", summary="Release the reserved chips")
 async def release(reservation_id: str, book: Book, request: Request) -> dict[str, Any]:
-    await _owner(book, request, reservation_id)
-    result = await book.reservations.release(
-        reservation_id, idempotency_key=request.state.idempotency_key
+    command = ReleaseReservation(
+        reservation_id=reservation_id, idempotency_key=request.state.idempotency_key
     )
-    return _reservation_answer(result, request)
+    await resolves_reservation(book, claims_of(request), command)
+    return _reservation_answer(await book.reservations.release(command), request)
 
 
 @router.get("/economy", summary="Chip supply and circulation velocity")
@@ -163,19 +143,16 @@ async def economy(book: Book) -> dict[str, Any]:
     return {"chip_supply": supply, "circulation_velocity_per_hour": velocity}
 
 
-async def _owner(book: BalanceBook, request: Request, reservation_id: str) -> None:
-    claims = claims_of(request)
-    if not claims.is_service:
-        may_act_on(claims, (await book.reservations.get(reservation_id)).account_id)
-
-
 def _reservation_answer(result: ReservationResult, request: Request) -> dict[str, Any]:
     request.state.replayed = result.replayed
-    return {
+    answer = {
         **account_json(result.account),
         "reservation": reservation_json(result.reservation),
         "replayed": result.replayed,
     }
+    if result.to_account is not None:
+        answer["to_account"] = account_json(result.to_account)
+    return answer
 
 
 def _mutation_json(result: Mutation, request: Request) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.balance.commands import CommitReservation, Credit, Debit, Reserve
 from domain.balance.types import AccountBalance, Reservation, Transaction
 
 
@@ -21,6 +22,28 @@ class AmountBody(BaseModel):
     )
     reference: str = ""
 
+    def credit(self, account_id: str, idempotency_key: str) -> Credit:
+        """The deposit as a command."""
+        return Credit(
+            account_id=account_id,
+            amount=self.amount,
+            idempotency_key=idempotency_key,
+            source=self.source,
+            reference=self.reference,
+            expected_version=self.expected_version,
+        )
+
+    def debit(self, account_id: str, idempotency_key: str) -> Debit:
+        """The withdrawal as a command."""
+        return Debit(
+            account_id=account_id,
+            amount=self.amount,
+            idempotency_key=idempotency_key,
+            source=self.source,
+            reference=self.reference,
+            expected_version=self.expected_version,
+        )
+
 
 class ReserveBody(BaseModel):
     """Hold chips for a later commit or release."""
@@ -33,13 +56,39 @@ class ReserveBody(BaseModel):
     source: str = ""
     reference: str = ""
 
+    def reserve(self, account_id: str, idempotency_key: str) -> Reserve:
+        """The reservation as a command."""
+        return Reserve(
+            account_id=account_id,
+            amount=self.amount,
+            ttl_seconds=self.ttl_seconds,
+            idempotency_key=idempotency_key,
+            reservation_id=self.reservation_id,
+            source=self.source,
+            reference=self.reference,
+        )
+
 
 class CommitBody(BaseModel):
-    """How much of a reservation to take; 0 takes all of it."""
+    """How much of a reservation to take (0 takes all of it), and where the chips go."""
 
     model_config = ConfigDict(extra="forbid")
 
     amount: int = Field(0, strict=True)
+    to_account_id: str = Field(
+        "", description="Credit the committed chips to this account, in the same step (services)"
+    )
+    source: str = Field("", description="That credit's source; the reservation's when empty")
+
+    def commit(self, reservation_id: str, idempotency_key: str) -> CommitReservation:
+        """The commit as a command."""
+        return CommitReservation(
+            reservation_id=reservation_id,
+            idempotency_key=idempotency_key,
+            amount=self.amount,
+            to_account_id=self.to_account_id,
+            source=self.source,
+        )
 
 
 def account_json(account: AccountBalance) -> dict[str, Any]:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from domain.balance.ledger import LedgerEntry
-from domain.balance.types import AccountBalance, Pot, PotResolution, Reservation, Transaction
+from domain.balance.types import (
+    AccountBalance,
+    Mutation,
+    Pot,
+    PotResolution,
+    Reservation,
+    ReservationResult,
+    Transaction,
+)
+from domain.errors import DomainError
 from protos.balance.v1 import balance_pb2 as pb
 
 
@@ -96,3 +105,31 @@ def resolution_message(result: PotResolution) -> pb.SettlePotResponse:
         rake=result.rake,
         replayed=result.replayed,
     )
+
+
+def mutation_response(result: Mutation) -> pb.MutationResponse:
+    """The answer to a credit or debit: resulting balances and the transaction."""
+    return pb.MutationResponse(
+        **figures(result.account),
+        transaction=transaction_message(result.transaction),
+        replayed=result.replayed,
+    )
+
+
+def reservation_response(result: ReservationResult) -> pb.ReservationResponse:
+    """The answer to a reserve, commit or release; a commit into an account names it too."""
+    return pb.ReservationResponse(
+        **figures(result.account),
+        reservation=reservation_message(result.reservation),
+        replayed=result.replayed,
+        to_account=None if result.to_account is None else balance_message(result.to_account),
+    )
+
+
+def batch_result(outcome: Mutation | ReservationResult | DomainError) -> pb.BatchResult:
+    """One operation's answer in a batch."""
+    if isinstance(outcome, DomainError):
+        return pb.BatchResult(error=pb.BatchError(code=outcome.code.value, message=outcome.detail))
+    if isinstance(outcome, Mutation):
+        return pb.BatchResult(mutation=mutation_response(outcome))
+    return pb.BatchResult(reservation=reservation_response(outcome))

@@ -1,74 +1,70 @@
-"""BalanceService money requests as checked steps: the caller's right, then the domain's checks.
+"""BalanceService requests as domain commands, and a Batch's operations as checked steps.
 
-The single calls (Credit, Debit, Reserve, CommitReservation, ReleaseReservation) run one step;
-Batch runs many, in order, in one round trip to Redis. Both build them here.
+The single calls and Batch build their commands here and hand them to the same prepare step
+of each command in the domain (`domain/balance/batch.py` for a batch).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-from apis.balance.rpc.auth import may_act_on
+from apis.balance.rpc.auth import Policy, acts_on_account, resolves_reservation
+from domain.balance.batch import Step, prepare_batch
 from domain.balance.book import BalanceBook
-from domain.balance.scripts import Prepared
-from domain.balance.types import Mutation, ReservationResult
+from domain.balance.commands import (
+    BatchCommand,
+    CancelPot,
+    CommitReservation,
+    CreatePot,
+    Credit,
+    Debit,
+    RecordContribution,
+    ReleaseReservation,
+    Reserve,
+    SettlePot,
+)
+from domain.balance.pots import SidePot
 from domain.errors import DomainError, ValidationFailed
 from infra.tokens import Claims
 from protos.balance.v1 import balance_pb2 as pb
 
 MAX_BATCH_OPERATIONS = 1000
 
-Step = Prepared[Mutation | ReservationResult]
-
 
 def _version(request: Any) -> int | None:
     return int(request.expected_version) if request.HasField("expected_version") else None
 
 
-async def owner_of(book: BalanceBook, claims: Claims, reservation_id: str) -> None:
-    """A user may act only on reservations of their own account; services on any."""
-    if not claims.is_service:
-        reservation = await book.reservations.get(reservation_id)
-        may_act_on(claims, reservation.account_id)
-
-
-async def credit(
-    book: BalanceBook, claims: Claims, request: pb.CreditRequest
-) -> Prepared[Mutation]:
-    """A credit the caller may make."""
-    may_act_on(claims, request.account_id)
-    return book.accounts.prepare_credit(
-        request.account_id,
-        request.amount,
+def credit(request: pb.CreditRequest) -> Credit:
+    """The command of a Credit request."""
+    return Credit(
+        account_id=request.account_id,
+        amount=request.amount,
         idempotency_key=request.idempotency_key,
         source=request.source,
-        expected_version=_version(request),
         reference=request.reference,
+        expected_version=_version(request),
     )
 
 
-async def debit(book: BalanceBook, claims: Claims, request: pb.DebitRequest) -> Prepared[Mutation]:
-    """A debit the caller may make."""
-    may_act_on(claims, request.account_id)
-    return book.accounts.prepare_debit(
-        request.account_id,
-        request.amount,
+def debit(request: pb.DebitRequest) -> Debit:
+    """The command of a Debit request."""
+    return Debit(
+        account_id=request.account_id,
+        amount=request.amount,
         idempotency_key=request.idempotency_key,
         source=request.source,
-        expected_version=_version(request),
         reference=request.reference,
+        expected_version=_version(request),
     )
 
 
-async def reserve(
-    book: BalanceBook, claims: Claims, request: pb.ReserveRequest
-) -> Prepared[ReservationResult]:
-    """A reservation the caller may make."""
-    may_act_on(claims, request.account_id)
-    return book.reservations.prepare_reserve(
-        request.account_id,
-        request.amount,
+def reserve(request: pb.ReserveRequest) -> Reserve:
+    """The command of a Reserve request."""
+    return Reserve(
+        account_id=request.account_id,
+        amount=request.amount,
         ttl_seconds=request.ttl_seconds,
         idempotency_key=request.idempotency_key,
         reservation_id=request.reservation_id,
@@ -78,32 +74,69 @@ async def reserve(
     )
 
 
-async def commit(
-    book: BalanceBook, claims: Claims, request: pb.CommitReservationRequest
-) -> Prepared[ReservationResult]:
-    """A commit of a reservation the caller may resolve."""
-    await owner_of(book, claims, request.reservation_id)
-    return book.reservations.prepare_commit(
-        request.reservation_id, idempotency_key=request.idempotency_key, amount=request.amount
+def commit(request: pb.CommitReservationRequest) -> CommitReservation:
+    """The command of a CommitReservation request."""
+    return CommitReservation(
+        reservation_id=request.reservation_id,
+        idempotency_key=request.idempotency_key,
+        amount=request.amount,
+        to_account_id=request.to_account_id,
+        source=request.source,
     )
 
 
-async def release(
-    book: BalanceBook, claims: Claims, request: pb.ReleaseReservationRequest
-) -> Prepared[ReservationResult]:
-    """A release of a reservation the caller may resolve."""
-    await owner_of(book, claims, request.reservation_id)
-    return book.reservations.prepare_release(
-        request.reservation_id, idempotency_key=request.idempotency_key
+def release(request: pb.ReleaseReservationRequest) -> ReleaseReservation:
+    """The command of a ReleaseReservation request."""
+    return ReleaseReservation(
+        reservation_id=request.reservation_id, idempotency_key=request.idempotency_key
     )
 
 
-_BY_FIELD: dict[str, Callable[[BalanceBook, Claims, Any], Awaitable[Step]]] = {
-    "credit": credit,
-    "debit": debit,
-    "reserve": reserve,
-    "commit_reservation": commit,
-    "release_reservation": release,
+def create_pot(request: pb.CreatePotRequest) -> CreatePot:
+    """The command of a CreatePot request."""
+    return CreatePot(table_id=request.table_id, hand_id=request.hand_id)
+
+
+def contribution(request: pb.RecordContributionRequest) -> RecordContribution:
+    """The command of a RecordContribution request."""
+    return RecordContribution(
+        table_id=request.table_id,
+        hand_id=request.hand_id,
+        account_id=request.account_id,
+        amount=request.amount,
+        idempotency_key=request.idempotency_key,
+        reservation_id=request.reservation_id,
+    )
+
+
+def settle_pot(request: pb.SettlePotRequest) -> SettlePot:
+    """The command of a SettlePot request."""
+    return SettlePot(
+        table_id=request.table_id,
+        hand_id=request.hand_id,
+        side_pots=[SidePot(p.amount, list(p.winner_ids)) for p in request.side_pots],
+        idempotency_key=request.idempotency_key,
+        rake=request.rake,
+        house_account_id=request.house_account_id,
+    )
+
+
+def cancel_pot(request: pb.CancelPotRequest) -> CancelPot:
+    """The command of a CancelPot request."""
+    return CancelPot(
+        table_id=request.table_id,
+        hand_id=request.hand_id,
+        idempotency_key=request.idempotency_key,
+    )
+
+
+# A batch operation's field: who may make it, and its command.
+_BY_FIELD: dict[str, tuple[Policy, Callable[[Any], BatchCommand]]] = {
+    "credit": (acts_on_account, credit),
+    "debit": (acts_on_account, debit),
+    "reserve": (acts_on_account, reserve),
+    "commit_reservation": (resolves_reservation, commit),
+    "release_reservation": (resolves_reservation, release),
 }
 
 
@@ -114,13 +147,16 @@ async def batch_steps(
     count = len(request.operations)
     if not 1 <= count <= MAX_BATCH_OPERATIONS:
         raise ValidationFailed(f"a batch holds 1 to {MAX_BATCH_OPERATIONS} operations, not {count}")
-    steps: list[Step | DomainError] = []
+    commands: list[BatchCommand | DomainError] = []
     for op in request.operations:
         field = op.WhichOneof("operation")
         try:
             if field is None:
                 raise ValidationFailed("the operation is empty: set one of its fields")
-            steps.append(await _BY_FIELD[field](book, claims, getattr(op, field)))
+            policy, command_of = _BY_FIELD[field]
+            operation = getattr(op, field)
+            await policy(book, claims, operation)
+            commands.append(command_of(operation))
         except DomainError as err:
-            steps.append(err)
-    return steps
+            commands.append(err)
+    return await prepare_batch(book, commands)

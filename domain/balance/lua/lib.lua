@@ -1,7 +1,16 @@
--- Shared by every balance script. ARGV[1] = now in ms ('' = server TIME), ARGV[2] = idempotency
--- key ('' = none), ARGV[3] = request fingerprint, ARGV[4] = transaction id base; the operation's
--- own arguments start at ARGV[5]. A script answers {0, json} (fresh), {1, json} (replayed from
--- the idempotency record) or {2, json} (key reused for another request, never cached).
+-- Shared by every balance script. Every key a script touches arrives in KEYS, named and laid
+-- out by domain/balance/keys.py, the one place that knows key formats: no script builds a key.
+-- KEYS: with an idempotency key, [1] is its record; then the operation's own keys (each
+-- script's header lists them); then, from KEYS[ARGV[5]] on, the tail: the economy hash and one
+-- key per transaction the script may write (ids ARGV[4]-1, ARGV[4]-2, ...). An account's keys
+-- come as a group of five (account_keys); ARGV[6] names, space-separated, the accounts whose
+-- groups the call carries, in their order.
+-- ARGV[1] = now in ms ('' = server TIME), [2] = idempotency key ('' = none), [3] = request
+-- fingerprint, [4] = transaction id base; the operation's own arguments start at ARGV[7].
+-- A script answers {0, json} (fresh), {1, json} (replayed from the idempotency record),
+-- {2, json} (key reused for another request) or {3, json} (the data names an account whose
+-- keys the call does not carry: the caller read before a concurrent change and reads again);
+-- {2, ...} and {3, ...} write nothing and are never cached.
 -- Checks come before the first write: Valkey does not roll a script back.
 local MAX_BALANCE = 10000000000000
 local GENESIS = srep("0", 64)
@@ -34,16 +43,16 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local function account_key(id) return "balance:accounts:{" .. id .. "}" end
-local function reservation_key(id) return "balance:reservations:{" .. id .. "}" end
-local function by_account_reservations_key(id) return "balance:reservations:by-account:{" .. id .. "}" end
-local function pot_key(table_id, hand_id) return "balance:pots:{" .. table_id .. "}:{" .. hand_id .. "}" end
-
 local function failure(code, detail) return { ok = false, code = code, detail = detail } end
+
+local function keys_moved(id)
+  return { 3, cjson.encode(failure("UNAVAILABLE", "the call does not carry the keys of account "
+    .. id .. "; read again")) }
+end
 
 local function idempotent_replay()
   if ARGV[2] == "" then return nil end
-  local stored = redis.call("GET", "balance:transactions:idempotency:{" .. ARGV[2] .. "}")
+  local stored = redis.call("GET", KEYS[1])
   if not stored then return nil end
   local sep = string.find(stored, "\n", 1, true)
   if string.sub(stored, 1, sep - 1) ~= ARGV[3] then
@@ -56,23 +65,39 @@ end
 local function finish(response)
   local body = cjson.encode(response)
   if ARGV[2] ~= "" then
-    redis.call("SET", "balance:transactions:idempotency:{" .. ARGV[2] .. "}", ARGV[3] .. "\n" .. body,
-      "EX", IDEMPOTENCY_TTL_SECONDS)
+    redis.call("SET", KEYS[1], ARGV[3] .. "\n" .. body, "EX", IDEMPOTENCY_TTL_SECONDS)
   end
   return { 0, body }
 end
 
-local function load_account(id)
-  local v = redis.call("HMGET", account_key(id), "balance", "reserved", "version")
-  if not v[1] then return nil end
-  return { id = id, balance = tonumber(v[1]), reserved = tonumber(v[2]), version = tonumber(v[3]) }
+-- One account's group of keys from KEYS[first] on, in keys.py's account_group order.
+local function account_keys(first)
+  return { hash = KEYS[first], transactions = KEYS[first + 1], ledger = KEYS[first + 2],
+    head = KEYS[first + 3], reservations = KEYS[first + 4] }
 end
 
-local function create_account(id, now)
-  redis.call("HSET", account_key(id), "balance", 0, "reserved", 0, "version", 0,
+-- The groups of the accounts ARGV[6] names, from KEYS[first] on, by account id.
+local function carried_accounts(first)
+  local groups, n = {}, 0
+  for id in string.gmatch(ARGV[6], "[^ ]+") do
+    groups[id] = account_keys(first + 5 * n)
+    n = n + 1
+  end
+  return groups
+end
+
+local function load_account(id, keys)
+  local v = redis.call("HMGET", keys.hash, "balance", "reserved", "version")
+  if not v[1] then return nil end
+  return { id = id, keys = keys, balance = tonumber(v[1]), reserved = tonumber(v[2]),
+    version = tonumber(v[3]) }
+end
+
+local function create_account(id, keys, ids_key, now)
+  redis.call("HSET", keys.hash, "balance", 0, "reserved", 0, "version", 0,
     "created_at_ms", fmt(now), "updated_at_ms", fmt(now))
-  redis.call("SADD", "balance:accounts:ids", id)
-  return { id = id, balance = 0, reserved = 0, version = 0 }
+  redis.call("SADD", ids_key, id)
+  return { id = id, keys = keys, balance = 0, reserved = 0, version = 0 }
 end
 
 local function view(acct)
@@ -93,6 +118,7 @@ local tx_count = 0
 
 -- The player's real-time event on `user:{id}` (the gateway's contract), published inside the
 -- script: it goes out if and only if the change is applied, and costs no second round trip.
+-- A channel is no key: it needs no slot in KEYS, not even on Redis Cluster.
 local function publish_change(acct, source, now)
   redis.call("PUBLISH", "user:" .. acct.id, cjson.encode({ kind = "balance.changed",
     account_id = acct.id, balance = acct.balance, reserved = acct.reserved,
@@ -104,47 +130,59 @@ end
 -- the chips in circulation move (0 when chips only move between accounts and pots).
 local function record(acct, change, now)
   tx_count = tx_count + 1
+  local tail = tonumber(ARGV[5])
+  local tx_key = KEYS[tail + tx_count]
+  -- The caller counts the transactions before the call; running out is a bug, stop loudly.
+  if not tx_key then error("the call carries no key for transaction " .. tx_count) end
   local tx_id = ARGV[4] .. "-" .. tx_count
   acct.balance = acct.balance + change.delta
   acct.reserved = acct.reserved + change.reserved_delta
   acct.version = acct.version + 1
-  redis.call("HSET", account_key(acct.id), "balance", fmt(acct.balance), "reserved", fmt(acct.reserved),
+  redis.call("HSET", acct.keys.hash, "balance", fmt(acct.balance), "reserved", fmt(acct.reserved),
     "version", fmt(acct.version), "updated_at_ms", fmt(now))
   local tx = { id = tx_id, account_id = acct.id, type = change.type, source = change.source,
     amount = change.delta, reserved_delta = change.reserved_delta, balance_after = acct.balance,
     reserved_after = acct.reserved, reservation_id = change.reservation_id or "",
     reference = change.reference or "", idempotency_key = ARGV[2], created_at_ms = now }
-  redis.call("SET", "balance:transactions:{" .. tx_id .. "}", cjson.encode(tx))
-  redis.call("RPUSH", "balance:transactions:by-account:{" .. acct.id .. "}", tx_id)
-  local ledger_key = "balance:ledger:{" .. acct.id .. "}"
-  local head_key = "balance:ledger:latest-checksum:{" .. acct.id .. "}"
-  local seq = redis.call("LLEN", ledger_key) + 1
-  local previous = redis.call("GET", head_key) or GENESIS
+  redis.call("SET", tx_key, cjson.encode(tx))
+  redis.call("RPUSH", acct.keys.transactions, tx_id)
+  local seq = redis.call("LLEN", acct.keys.ledger) + 1
+  local previous = redis.call("GET", acct.keys.head) or GENESIS
   local line = table.concat({ fmt(seq), acct.id, tx_id, change.type, change.source, fmt(change.delta),
     fmt(change.reserved_delta), fmt(acct.balance), fmt(acct.reserved), fmt(now), previous }, "|")
   local checksum = sha256_hex(line)
-  redis.call("RPUSH", ledger_key, line .. "|" .. checksum)
-  redis.call("SET", head_key, checksum)
+  redis.call("RPUSH", acct.keys.ledger, line .. "|" .. checksum)
+  redis.call("SET", acct.keys.head, checksum)
   local supply = change.supply
   if supply == nil then supply = change.delta end
-  if supply ~= 0 then redis.call("HINCRBY", "balance:economy", "supply", fmt(supply)) end
+  if supply ~= 0 then redis.call("HINCRBY", KEYS[tail], "supply", fmt(supply)) end
   if change.delta ~= 0 then
-    redis.call("HINCRBY", "balance:economy", "volume", fmt(math.abs(change.delta)))
+    redis.call("HINCRBY", KEYS[tail], "volume", fmt(math.abs(change.delta)))
   end
   publish_change(acct, change.type == "EXPIRE" and "EXPIRE" or change.source, now)
   return tx
 end
 
-local function load_reservation(id)
-  local raw = redis.call("GET", reservation_key(id))
+local function load_reservation(key)
+  local raw = redis.call("GET", key)
   if not raw then return nil end
   return cjson.decode(raw)
 end
 
+-- The reservation at `key` (nil if none) and where it lives: its key, the expiry index and its
+-- holder's keys; or, as third value, the answer to give when the call lacks the holder's keys.
+local function find_reservation(key, expiry_key, groups)
+  local res = load_reservation(key)
+  if not res then return nil, nil, nil end
+  local holder = groups[res.account_id]
+  if not holder then return nil, nil, keys_moved(res.account_id) end
+  return res, { key = key, expiry = expiry_key, holder = holder }, nil
+end
+
 -- Resolves a PENDING reservation exactly once: `committed` chips leave the balance, the whole
 -- reserved amount is freed. `change` gives the type, supply movement and reference.
-local function resolve_reservation(res, status, committed, change, now)
-  local acct = load_account(res.account_id)
+local function resolve_reservation(res, place, status, committed, change, now)
+  local acct = load_account(res.account_id, place.holder)
   change.delta = -committed
   change.reserved_delta = -res.amount
   change.source = change.source or res.source
@@ -154,19 +192,19 @@ local function resolve_reservation(res, status, committed, change, now)
   res.status = status
   res.committed_amount = committed
   res.resolved_at_ms = now
-  redis.call("SET", reservation_key(res.reservation_id), cjson.encode(res))
-  redis.call("ZREM", "balance:reservations:expiry", res.reservation_id)
-  redis.call("SREM", by_account_reservations_key(res.account_id), res.reservation_id)
+  redis.call("SET", place.key, cjson.encode(res))
+  redis.call("ZREM", place.expiry, res.reservation_id)
+  redis.call("SREM", place.holder.reservations, res.reservation_id)
   return acct, tx
 end
 
-local function expire_reservation(res, now)
-  return resolve_reservation(res, "EXPIRED", 0, { type = "EXPIRE", supply = 0 }, now)
+local function expire_reservation(res, place, now)
+  return resolve_reservation(res, place, "EXPIRED", 0, { type = "EXPIRE", supply = 0 }, now)
 end
 
 -- A PENDING reservation that may still be used, or the failure to answer with. A reservation
 -- past its expiry is expired here and then, before any sweeper has run.
-local function usable_reservation(res, now)
+local function usable_reservation(res, place, now)
   if not res then return nil, failure("NOT_FOUND", "reservation does not exist") end
   if res.status == "EXPIRED" then
     return nil, failure("RESERVATION_EXPIRED", "reservation " .. res.reservation_id .. " expired")
@@ -176,24 +214,24 @@ local function usable_reservation(res, now)
       "reservation " .. res.reservation_id .. " is already " .. res.status)
   end
   if now >= res.expires_at_ms then
-    expire_reservation(res, now)
+    expire_reservation(res, place, now)
     return nil, failure("RESERVATION_EXPIRED", "reservation " .. res.reservation_id .. " expired")
   end
   return res, nil
 end
 
-local function load_pot(table_id, hand_id)
-  local raw = redis.call("GET", pot_key(table_id, hand_id))
+local function load_pot(key)
+  local raw = redis.call("GET", key)
   if not raw then return nil end
   return cjson.decode(raw)
 end
 
-local function save_pot(pot)
-  redis.call("SET", pot_key(pot.table_id, pot.hand_id), cjson.encode(pot))
+local function save_pot(pot, key, active_key)
+  redis.call("SET", key, cjson.encode(pot))
   if pot.status == "OPEN" then
-    redis.call("SADD", "balance:pots:active", pot.table_id .. ":" .. pot.hand_id)
+    redis.call("SADD", active_key, pot.table_id .. ":" .. pot.hand_id)
   else
-    redis.call("SREM", "balance:pots:active", pot.table_id .. ":" .. pot.hand_id)
+    redis.call("SREM", active_key, pot.table_id .. ":" .. pot.hand_id)
   end
 end
 

@@ -1,8 +1,11 @@
--- ARGV[5] reservation id. A reservation already past its expiry ends EXPIRED rather than RELEASED.
+-- KEYS: [1] idempotency record, [2] the reservation, [3] the expiry index, from [4] the group of
+-- the holder ARGV[6] names (as the caller read it); then the tail. ARGV[7] reservation id.
+-- A reservation already past its expiry ends EXPIRED rather than RELEASED.
 local replay = idempotent_replay()
 if replay then return replay end
 local now = now_ms()
-local res = load_reservation(ARGV[5])
+local res, place, moved = find_reservation(KEYS[2], KEYS[3], carried_accounts(4))
+if moved then return moved end
 if not res then return finish(failure("NOT_FOUND", "reservation does not exist")) end
 if res.status ~= "PENDING" then
   return finish(failure("RESERVATION_ALREADY_RESOLVED",
@@ -10,8 +13,8 @@ if res.status ~= "PENDING" then
 end
 local acct, tx
 if now >= res.expires_at_ms then
-  acct, tx = expire_reservation(res, now)
+  acct, tx = expire_reservation(res, place, now)
 else
-  acct, tx = resolve_reservation(res, "RELEASED", 0, { type = "RELEASE", supply = 0 }, now)
+  acct, tx = resolve_reservation(res, place, "RELEASED", 0, { type = "RELEASE", supply = 0 }, now)
 end
 return finish({ ok = true, account = view(acct), reservation = res, transaction = tx })

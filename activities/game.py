@@ -1,0 +1,142 @@
+"""Game activities: a table's money in the balance service, its events, its lobby line.
+
+Each is idempotent under keys the workflow derived (table, sitting, hand, event number), so
+Temporal may run one again after a crash without moving a chip or showing an event twice.
+`GAME_BALANCE_MODE` is the seed's rollout flag: `off` never calls the balance service,
+`dual` calls it and lets the game go on when it fails (each such decision is queued for the
+reconciliation workflow), `required` refuses what the balance service refuses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from clients.balance import BalanceCallError, Move, TableMoney
+from domain.game.lobby import TableDirectory
+from domain.game.money import BalanceMode
+from domain.gateway.channels import user_channel
+from domain.gateway.tables import TableEventLog
+from workflows.game.models import BuyInInput, CashOutInput, TableEffects
+
+log = logging.getLogger(__name__)
+RECONCILE_QUEUE = "game:reconcile"
+LOBBY_CHANNEL = "lobby"
+
+
+class GameActivities:
+    """Side effects of the table workflows, over one balance client and one Redis."""
+
+    def __init__(
+        self,
+        money: TableMoney,
+        redis: aioredis.Redis,
+        tables: TableEventLog,
+        mode: BalanceMode = BalanceMode.REQUIRED,
+    ) -> None:
+        self._money = money
+        self._redis = redis
+        self._tables = tables
+        self._directory = TableDirectory(redis)
+        self._mode = mode
+
+    async def _balance(
+        self, what: str, call: Callable[[], Awaitable[object]], record: dict[str, Any]
+    ) -> None:
+        """One balance call under the rollout flag; business refusals end the activity."""
+        if self._mode is BalanceMode.OFF:
+            return
+        try:
+            await call()
+        except BalanceCallError as exc:
+            if self._mode is BalanceMode.DUAL and exc.unreachable:
+                # The permissive decision: the game goes on; reconciliation settles it later.
+                log.warning("balance unreachable during %s; queued for reconciliation", what)
+                await self._redis.rpush(RECONCILE_QUEUE, json.dumps({"what": what, **record}))
+                return
+            if exc.unreachable:
+                raise  # retried by Temporal with the same keys
+            raise ApplicationError(
+                exc.detail or exc.code, type=exc.code, non_retryable=True
+            ) from None
+
+    @activity.defn
+    async def buy_in(self, request: BuyInInput) -> None:
+        """Wallet -> seat account; INSUFFICIENT_FUNDS and other refusals are not retried."""
+        await self._balance(
+            "buy_in",
+            lambda: self._money.buy_in(
+                request.table_id, request.user_id, request.amount, request.sitting
+            ),
+            {
+                "table_id": request.table_id,
+                "user_id": request.user_id,
+                "amount": request.amount,
+                "sitting": request.sitting,
+            },
+        )
+
+    @activity.defn
+    async def cash_out(self, request: CashOutInput) -> None:
+        """Seat account -> wallet."""
+        await self._balance(
+            "cash_out",
+            lambda: self._money.cash_out(
+                request.table_id, request.user_id, request.amount, request.sitting
+            ),
+            {
+                "table_id": request.table_id,
+                "user_id": request.user_id,
+                "amount": request.amount,
+                "sitting": request.sitting,
+            },
+        )
+
+    @activity.defn
+    async def apply_effects(self, effects: TableEffects) -> None:
+        """Chips, then public events, then private ones, then the lobby, in that order."""
+        table, hand = effects.table_id, effects.hand_id
+        if hand is not None:
+            if effects.open_pot:
+                await self._balance(
+                    "open_pot",
+                    lambda: self._money.open_pot(table, hand),
+                    {"table_id": table, "hand_id": hand},
+                )
+            for c in effects.contributions:
+                await self._balance(
+                    "contribute",
+                    lambda c=c: self._money.contribute(table, hand, c.user_id, c.amount, c.key),  # type: ignore[misc]
+                    {
+                        "table_id": table,
+                        "hand_id": hand,
+                        "user_id": c.user_id,
+                        "amount": c.amount,
+                        "key": c.key,
+                    },
+                )
+            if effects.payouts is not None:
+                payouts = [Move(p.user_id, p.amount) for p in effects.payouts]
+                await self._balance(
+                    "settle",
+                    lambda: self._money.settle(table, hand, payouts, effects.rake),
+                    {
+                        "table_id": table,
+                        "hand_id": hand,
+                        "rake": effects.rake,
+                        "payouts": [[m.user_id, m.amount] for m in payouts],
+                    },
+                )
+        if effects.events:
+            await self._tables.publish_numbered(table, [(e.seq, e.data) for e in effects.events])
+        for private in effects.private:
+            await self._redis.publish(user_channel(private.user_id), json.dumps(private.data))
+        if effects.summary is not None and await self._directory.put(effects.summary):
+            update = {"kind": "table.updated", **effects.summary}
+            await self._redis.publish(LOBBY_CHANNEL, json.dumps(update))

@@ -1,0 +1,195 @@
+"""The table workflow on a real Temporal server: seats, hands, refusals, events, the clock."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from domain.game import verify_commitment
+from tests.eventually import assert_eventually
+from tests.game_support import (
+    act,
+    open_table,
+    play_passively,
+    sit,
+    table_config,
+    table_events,
+    table_worker,
+    view,
+)
+from workflows.game.models import SitRequest
+from workflows.game.table import TableWorkflow
+
+
+def _code(exc: pytest.ExceptionInfo[WorkflowUpdateFailedError]) -> str | None:
+    cause = exc.value.cause
+    assert isinstance(cause, ApplicationError)
+    return cause.type
+
+
+async def test_two_players_sit_and_a_hand_is_dealt_by_itself(
+    temporal_client: Client, redis: aioredis.Redis, task_queue: str
+) -> None:
+    config = table_config()
+    async with table_worker(temporal_client, task_queue, redis):
+        handle = await open_table(temporal_client, task_queue, config)
+        await sit(handle, "ann", 500)
+        await sit(handle, "bob", 500)
+
+        async def dealt() -> dict[str, Any]:
+            table = await view(handle, "ann")
+            assert table["hand"] is not None
+            return table
+
+        table = await assert_eventually(dealt)
+        hand = table["hand"]
+        # Heads-up: the button posts the small blind and acts first before the flop.
+        seats = {s["seat"]: s["user_id"] for s in table["seats"]}
+        button_player = seats[hand["button_seat"]]
+        assert hand["to_act"] == button_player
+        assert hand["pot"] == 15
+        assert len(table["hole_cards"]) == 2
+        # Nobody sees another player's cards before the showdown.
+        assert "hole_cards" not in await view(handle, "carl")
+        assert "hole_cards" not in await view(handle)
+
+
+async def test_refusals_change_nothing(
+    temporal_client: Client, redis: aioredis.Redis, task_queue: str
+) -> None:
+    config = table_config(max_seats=2)
+    async with table_worker(temporal_client, task_queue, redis):
+        handle = await open_table(temporal_client, task_queue, config)
+        await sit(handle, "ann", 500, seat=0)
+        with pytest.raises(WorkflowUpdateFailedError) as taken:
+            await sit(handle, "bob", 500, seat=0)
+        assert _code(taken) == "SEAT_TAKEN"
+        with pytest.raises(WorkflowUpdateFailedError) as again:
+            await sit(handle, "ann", 500)
+        assert _code(again) == "ALREADY_SEATED"
+        with pytest.raises(WorkflowUpdateFailedError) as limits:
+            await sit(handle, "bob", 5_000)
+        assert _code(limits) == "VALIDATION_FAILED"
+        await sit(handle, "bob", 500)
+        with pytest.raises(WorkflowUpdateFailedError) as full:
+            await sit(handle, "cat", 500)
+        assert _code(full) == "TABLE_FULL"
+
+        async def dealt() -> dict[str, object]:
+            table = await view(handle)
+            assert table["hand"] is not None
+            return table
+
+        before = await assert_eventually(dealt)
+        hand = before["hand"]
+        assert isinstance(hand, dict)
+        waiting = "bob" if hand["to_act"] == "ann" else "ann"
+        with pytest.raises(WorkflowUpdateFailedError) as turn:
+            await act(handle, waiting, "call")
+        assert _code(turn) == "NOT_YOUR_TURN"
+        with pytest.raises(WorkflowUpdateFailedError) as illegal:
+            await act(handle, str(hand["to_act"]), "check")  # facing the big blind
+        assert _code(illegal) == "ILLEGAL_ACTION"
+        with pytest.raises(WorkflowUpdateFailedError) as small:
+            await act(handle, str(hand["to_act"]), "raise", 11)  # below the minimum raise
+        assert _code(small) == "ILLEGAL_ACTION"
+        assert await view(handle) == before
+        # A refused update never reaches the history: only accepted ones are recorded.
+        history = await handle.fetch_history()
+        accepted = [
+            e
+            for e in history.events
+            if e.HasField("workflow_execution_update_accepted_event_attributes")
+        ]
+        assert len(accepted) == 2  # the two seats taken
+
+
+async def test_a_hand_ends_settled_and_provably_fair(
+    temporal_client: Client, redis: aioredis.Redis, task_queue: str
+) -> None:
+    config = table_config()
+    async with table_worker(temporal_client, task_queue, redis):
+        handle = await open_table(temporal_client, task_queue, config)
+        await sit(handle, "ann", 500)
+        await sit(handle, "bob", 500)
+
+        async def dealt() -> str:
+            table = await view(handle)
+            assert table["hand"] is not None
+            return str(table["hand"]["hand_id"])
+
+        hand_id = await assert_eventually(dealt)
+        await play_passively(handle, hand_id)
+
+        async def ended() -> list[dict[str, object]]:
+            events = await table_events(redis, config.table_id)
+            assert any(e["kind"] == "hand.ended" and e["hand_id"] == hand_id for e in events)
+            return events
+
+        events = await assert_eventually(ended)
+        started = next(e for e in events if e["kind"] == "hand.started" and e["hand_id"] == hand_id)
+        over = next(e for e in events if e["kind"] == "hand.ended" and e["hand_id"] == hand_id)
+        # The deck was fixed before the first card: its salted hash matches the reveal.
+        assert verify_commitment(over["deck"], over["salt"], started["deck_commitment"])  # type: ignore[arg-type]
+        stacks = over["stacks"]
+        assert isinstance(stacks, dict)
+        assert sum(stacks.values()) + int(over["rake"]) == 1_000  # type: ignore[call-overload]
+        # Public events never carry anyone's hole cards before the showdown.
+        assert all(e["kind"] != "hole.cards" for e in events)
+        kinds = [e["kind"] for e in events if e.get("hand_id") == hand_id]
+        assert kinds[0] == "hand.started"
+        assert {"blind.posted", "player.acted", "street.dealt", "showdown"} <= set(kinds)
+        # Numbered by the table, each shown once, none missing.
+        assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+
+
+async def test_the_same_seat_request_twice_answers_the_same(
+    temporal_client: Client, redis: aioredis.Redis, task_queue: str
+) -> None:
+    config = table_config()
+    async with table_worker(temporal_client, task_queue, redis):
+        handle = await open_table(temporal_client, task_queue, config)
+        request = SitRequest("ann", 500, None, "key-1")
+        first = await handle.execute_update(TableWorkflow.sit, request)
+        second = await handle.execute_update(TableWorkflow.sit, request)
+        assert first == second
+        assert len((await view(handle))["seats"]) == 1
+
+
+async def test_the_clock_checks_or_folds_for_a_silent_player(
+    time_skipping_env: WorkflowEnvironment, redis: aioredis.Redis
+) -> None:
+    client = time_skipping_env.client
+    task_queue = f"test-{uuid.uuid4()}"
+    config = table_config(action_timeout_seconds=20)
+    async with table_worker(client, task_queue, redis):
+        handle = await open_table(client, task_queue, config)
+        await sit(handle, "ann", 500)
+        await sit(handle, "bob", 500)
+
+        async def dealt() -> dict[str, object]:
+            table = await view(handle)
+            assert table["hand"] is not None
+            return table
+
+        table = await assert_eventually(dealt)
+        silent = table["hand"]["to_act"]  # type: ignore[index]
+        # Nobody acts: skipped time runs the clock out; facing the big blind, it is a fold.
+        await time_skipping_env.sleep(25)
+
+        async def folded() -> None:
+            events = await table_events(redis, config.table_id)
+            timed = [e for e in events if e["kind"] == "player.acted" and e.get("timed_out")]
+            assert timed, events
+            assert timed[0]["user_id"] == silent
+            assert timed[0]["action"] == "fold"
+
+        await assert_eventually(folded)
+        await asyncio.sleep(0)

@@ -1,0 +1,1 @@
+"""Workflows of the game context: one long-running workflow per poker table."""

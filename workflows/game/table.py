@@ -1,0 +1,411 @@
+"""A poker table as one long-running workflow: seats, hands, the action clock, the money.
+
+Seats and actions arrive as Workflow Updates whose validators refuse what the rules refuse
+(out of turn, illegal, a full table) before anything enters history. The workflow deals the
+next hand by itself, runs each player's clock as a timer, shuffles with the workflow's own
+deterministic randomness (and commits to the deck with a salted SHA-256 before the first
+card), and continues as new between hands so its history stays bounded. What a step changes
+outside (chips in the balance service, events for players, the lobby) is queued and applied
+in order by one activity, each effect at most once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.game import GameActivities
+    from domain.game import (
+        FULL_DECK,
+        GameError,
+        Hand,
+        HandOver,
+        IllegalAction,
+        NotInHand,
+        NotYourTurn,
+        SeatStack,
+        TableRules,
+        deck_commitment,
+        next_button,
+        shuffle,
+    )
+    from domain.game.money import hand_id_for
+    from workflows.game.events import TableEvents
+    from workflows.game.models import (
+        HANDS_PER_RUN,
+        REMEMBERED_SEAT_KEYS,
+        ActRequest,
+        BuyInInput,
+        CashOutInput,
+        LeaveRequest,
+        SeatState,
+        SitRequest,
+        TableEffects,
+        TableState,
+        ViewRequest,
+    )
+    from workflows.game.views import seat_view, table_summary, table_view
+
+TABLE_ID = SearchAttributeKey.for_keyword("TableId")
+TABLE_PLAYERS = SearchAttributeKey.for_keyword_list("TablePlayers")
+HANDS_PLAYED = SearchAttributeKey.for_int("HandsPlayed")
+
+# Effects retry until the balance service or Redis answers: a table pauses, it never drops a
+# chip. A business refusal cannot happen here (the table mirrors its seat accounts), so
+# nothing is non-retryable.
+_EFFECTS_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+)
+_MONEY_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=5),
+    maximum_attempts=8,
+)
+
+
+def _refuse(code: str, message: str, **details: Any) -> ApplicationError:
+    return ApplicationError(message, details or None, type=code, non_retryable=True)
+
+
+@workflow.defn(name="TableWorkflow")
+class TableWorkflow:
+    """One cash table: No-Limit Hold'em, 2 to 10 seats."""
+
+    @workflow.init
+    def __init__(self, state: TableState) -> None:
+        self._s = state
+        c = state.config
+        self._rules = TableRules(
+            small_blind=c.small_blind,
+            big_blind=c.big_blind,
+            min_buy_in=c.min_buy_in,
+            max_buy_in=c.max_buy_in,
+            max_seats=c.max_seats,
+            action_timeout_seconds=c.action_timeout_seconds,
+            rake_bps=c.rake_bps,
+            rake_cap=c.rake_cap,
+        )
+        self._hand: Hand | None = None
+        self._events = TableEvents(state)
+        self._queue: list[TableEffects] = []
+        self._joining: dict[int, str] = {}
+        self._in_flight: set[str] = set()
+        self._actions = 0
+        self._hands_this_run = 0
+
+    @workflow.run
+    async def run(self, state: TableState) -> None:
+        """Deal hands while two or more seated players have chips; continue as new now and then."""
+        self._publish_table_changed()
+        while True:
+            await workflow.wait_condition(
+                lambda: bool(self._queue) or self._leavers() != [] or self._can_deal()
+            )
+            await self._flush()
+            await self._cash_out_leavers()
+            if not self._can_deal():
+                continue
+            await workflow.sleep(timedelta(seconds=self._s.config.next_hand_delay_seconds))
+            await self._flush()
+            await self._cash_out_leavers()
+            if self._can_deal():
+                await self._play_hand()
+            if (
+                self._hands_this_run >= HANDS_PER_RUN
+                or workflow.info().is_continue_as_new_suggested()
+            ):
+                await workflow.wait_condition(
+                    lambda: workflow.all_handlers_finished() and not self._queue
+                )
+                await self._flush()
+                workflow.continue_as_new(self._s)
+
+    # -- queries -------------------------------------------------------------------------------
+
+    @workflow.query
+    def view(self, request: ViewRequest) -> dict[str, Any]:
+        """The table as `request.viewer` sees it: hole cards only its own."""
+        return table_view(self._s, self._hand, self._joining, request.viewer, self._rules)
+
+    # -- seats ---------------------------------------------------------------------------------
+
+    @workflow.update
+    async def sit(self, request: SitRequest) -> dict[str, Any]:
+        """Buy in (reserve in the wallet, commit into the seat account) and take a seat."""
+        key = request.idempotency_key
+        if key in self._in_flight:
+            await workflow.wait_condition(lambda: key not in self._in_flight)
+        if key in self._s.seat_answers:
+            return self._answer(key)
+        seat = request.seat if request.seat is not None else self._free_seats()[0]
+        self._joining[seat] = request.user_id
+        self._in_flight.add(key)
+        self._s.sittings += 1
+        sitting = self._s.sittings
+        try:
+            await workflow.execute_activity_method(
+                GameActivities.buy_in,
+                BuyInInput(self._s.config.table_id, request.user_id, request.buy_in, sitting),
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=_MONEY_RETRY,
+                summary=f"buy-in {request.buy_in} for {request.user_id}",
+            )
+        except ActivityError as exc:
+            cause = exc.cause
+            code = (
+                cause.type if isinstance(cause, ApplicationError) and cause.type else "UNAVAILABLE"
+            )
+            self._remember(key, {"error": code, "detail": str(cause or exc)})
+            raise _refuse(code or "UNAVAILABLE", str(cause or exc)) from None
+        finally:
+            self._joining.pop(seat, None)
+            self._in_flight.discard(key)
+        taken = SeatState(seat, request.user_id, request.buy_in, sitting)
+        self._s.seats.append(taken)
+        self._s.seats.sort(key=lambda s: s.seat)
+        self._upsert_players()
+        self._enqueue(self._events.table_event({"kind": "seat.taken", **seat_view(taken)}))
+        self._publish_table_changed()
+        self._remember(key, {"table_id": self._s.config.table_id, **seat_view(taken)})
+        return self._answer(key)
+
+    @sit.validator
+    def _check_sit(self, request: SitRequest) -> None:
+        if request.idempotency_key in self._s.seat_answers:
+            return
+        if request.idempotency_key in self._in_flight:
+            return
+        if self._s.closed:
+            raise _refuse("INVALID_STATE", "the table is closed")
+        if self._seat_of(request.user_id) is not None or request.user_id in self._joining.values():
+            raise _refuse("ALREADY_SEATED", f"{request.user_id} is already seated at this table")
+        if not self._rules.min_buy_in <= request.buy_in <= self._rules.max_buy_in:
+            raise _refuse(
+                "VALIDATION_FAILED",
+                f"buy_in must be between {self._rules.min_buy_in} and {self._rules.max_buy_in}",
+            )
+        free = self._free_seats()
+        if request.seat is not None:
+            if not 0 <= request.seat < self._rules.max_seats:
+                raise _refuse(
+                    "VALIDATION_FAILED", f"seat must be between 0 and {self._rules.max_seats - 1}"
+                )
+            if request.seat not in free:
+                raise _refuse("SEAT_TAKEN", f"seat {request.seat} is taken")
+        elif not free:
+            raise _refuse("TABLE_FULL", "every seat is taken")
+
+    @workflow.update
+    def leave(self, request: LeaveRequest) -> dict[str, Any]:
+        """Fold a live hand of the player at once; the stack goes home when no hand runs."""
+        seat = self._seat_of(request.user_id)
+        assert seat is not None  # the validator refused anyone else
+        seat.status = "leaving"
+        if self._hand is not None and request.user_id in self._hand.players:
+            events = self._hand.fold_out(request.user_id)
+            self._actions += 1
+            self._enqueue(self._events.hand_events(self._hand, events))
+        self._publish_table_changed()
+        return {"table_id": self._s.config.table_id, **seat_view(seat)}
+
+    @leave.validator
+    def _check_leave(self, request: LeaveRequest) -> None:
+        if self._seat_of(request.user_id) is None:
+            raise _refuse("NOT_SEATED", f"{request.user_id} has no seat at this table")
+
+    # -- actions -------------------------------------------------------------------------------
+
+    @workflow.update
+    def act(self, request: ActRequest) -> dict[str, Any]:
+        """Apply the player's action; the answer is the table as that player sees it."""
+        assert self._hand is not None  # the validator refused otherwise
+        events = self._hand.apply(request.user_id, request.action, request.amount)
+        self._actions += 1
+        self._enqueue(self._events.hand_events(self._hand, events))
+        return self.view(ViewRequest(request.user_id))
+
+    @act.validator
+    def _check_act(self, request: ActRequest) -> None:
+        if self._seat_of(request.user_id) is None:
+            raise _refuse("NOT_SEATED", f"{request.user_id} has no seat at this table")
+        hand = self._hand
+        if hand is None or hand.is_over:
+            raise _refuse("NOT_YOUR_TURN", "no hand is in progress", to_act=None)
+        try:
+            # A dry run on a copy: the real hand changes only in the handler.
+            Hand.from_dict(hand.to_dict()).apply(request.user_id, request.action, request.amount)
+        except (NotYourTurn, HandOver, NotInHand):
+            raise _refuse(
+                "NOT_YOUR_TURN", f"it is {hand.to_act}'s turn", to_act=hand.to_act
+            ) from None
+        except IllegalAction as exc:
+            legal = hand.legal_actions(request.user_id)
+            raise _refuse(
+                "ILLEGAL_ACTION",
+                f"{exc.reason}; legal: {', '.join(exc.legal) or 'none'}",
+                legal_actions=legal.actions,
+                call_amount=legal.call_amount,
+                min_raise_to=legal.min_raise_to,
+                max_raise_to=legal.max_raise_to,
+            ) from None
+        except GameError as exc:
+            raise _refuse("ILLEGAL_ACTION", str(exc)) from None
+
+    # -- one hand ------------------------------------------------------------------------------
+
+    async def _play_hand(self) -> None:
+        self._s.hands_played += 1
+        self._hands_this_run += 1
+        hand_id = hand_id_for(self._s.config.table_id, self._s.hands_played)
+        players = [
+            SeatStack(s.seat, s.user_id, s.stack)
+            for s in self._s.seats
+            if s.status == "seated" and s.stack > 0
+        ]
+        button = next_button([p.seat for p in players], self._s.button)
+        self._s.button = button
+        deck = shuffle(FULL_DECK, workflow.random())
+        salt = workflow.uuid4().hex
+        hand, opening = Hand.start(hand_id, self._rules, players, button, deck)
+        self._hand = hand
+        effects = self._events.hand_events(
+            hand, opening, commitment=deck_commitment(deck, salt), salt=salt
+        )
+        effects.open_pot = True
+        effects.private = self._events.hole_cards(hand)
+        self._enqueue(effects)
+        self._publish_table_changed()
+        while not hand.is_over:
+            await self._run_clock(hand)
+            await self._flush()
+        result = hand.result
+        assert result is not None
+        for seat in self._s.seats:
+            if seat.user_id in result.final_stacks:
+                seat.stack = result.final_stacks[seat.user_id]
+        self._hand = None
+        workflow.upsert_search_attributes([HANDS_PLAYED.value_set(self._s.hands_played)])
+        self._publish_table_changed()
+        await self._flush()
+
+    async def _run_clock(self, hand: Hand) -> None:
+        """Wait for the player to act, or for their clock: check if legal, else fold."""
+        actor = hand.to_act
+        seen = self._actions
+        deadline = workflow.now() + timedelta(seconds=self._rules.action_timeout_seconds)
+        while hand.to_act == actor and self._actions == seen and not hand.is_over:
+            remaining = (deadline - workflow.now()).total_seconds()
+            if remaining <= 0:
+                assert actor is not None
+                action, amount = hand.timeout_action(actor)
+                events = hand.apply(actor, action, amount)
+                self._actions += 1
+                self._enqueue(self._events.hand_events(hand, events, timed_out=actor))
+                return
+            try:
+                await workflow.wait_condition(
+                    lambda: bool(self._queue) or hand.to_act != actor or self._actions != seen,
+                    timeout=timedelta(seconds=remaining),
+                )
+            except TimeoutError:
+                continue
+            await self._flush()
+
+    # -- effects -------------------------------------------------------------------------------
+
+    def _enqueue(self, effects: TableEffects) -> None:
+        self._queue.append(effects)
+
+    def _publish_table_changed(self) -> None:
+        summary = table_summary(self._s, self._hand is not None)
+        self._enqueue(self._events.lobby_update(summary))
+        workflow.set_current_details(self._details())
+
+    async def _flush(self) -> None:
+        """Apply queued effects in order; consecutive ones of one hand go in one activity call."""
+        while self._queue:
+            batch = [self._queue.pop(0)]
+            while self._queue and self._queue[0].hand_id == batch[0].hand_id:
+                if batch[-1].payouts is not None or self._queue[0].open_pot:
+                    break
+                batch.append(self._queue.pop(0))
+            merged = TableEvents.merge(batch)
+            await workflow.execute_activity_method(
+                GameActivities.apply_effects,
+                merged,
+                start_to_close_timeout=timedelta(seconds=15),
+                retry_policy=_EFFECTS_RETRY,
+                summary=TableEvents.describe(merged),
+            )
+
+    async def _cash_out_leavers(self) -> None:
+        if self._hand is not None:
+            return
+        for seat in self._leavers():
+            if seat.stack > 0:
+                await workflow.execute_activity_method(
+                    GameActivities.cash_out,
+                    CashOutInput(self._s.config.table_id, seat.user_id, seat.stack, seat.sitting),
+                    start_to_close_timeout=timedelta(seconds=10),
+                    retry_policy=_EFFECTS_RETRY,
+                    summary=f"cash-out {seat.stack} to {seat.user_id}",
+                )
+            self._s.seats.remove(seat)
+            self._upsert_players()
+            self._enqueue(self._events.table_event({"kind": "seat.left", **seat_view(seat)}))
+            self._publish_table_changed()
+        await self._flush()
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    def _can_deal(self) -> bool:
+        if self._hand is not None or self._s.closed:
+            return False
+        ready = [s for s in self._s.seats if s.status == "seated" and s.stack > 0]
+        return len(ready) >= 2
+
+    def _leavers(self) -> list[SeatState]:
+        if self._hand is not None:
+            return []
+        return [s for s in self._s.seats if s.status == "leaving"]
+
+    def _seat_of(self, user_id: str) -> SeatState | None:
+        return next((s for s in self._s.seats if s.user_id == user_id), None)
+
+    def _free_seats(self) -> list[int]:
+        taken = {s.seat for s in self._s.seats} | set(self._joining)
+        return [n for n in range(self._rules.max_seats) if n not in taken]
+
+    def _remember(self, key: str, answer: dict[str, Any]) -> None:
+        self._s.seat_answers[key] = answer
+        while len(self._s.seat_answers) > REMEMBERED_SEAT_KEYS:
+            self._s.seat_answers.pop(next(iter(self._s.seat_answers)))
+
+    def _answer(self, key: str) -> dict[str, Any]:
+        answer = self._s.seat_answers[key]
+        if "error" in answer:
+            raise _refuse(str(answer["error"]), str(answer.get("detail", "")))
+        return answer
+
+    def _details(self) -> str:
+        seated = ", ".join(f"{s.user_id} ({s.stack})" for s in self._s.seats) or "nobody"
+        hand = self._hand
+        if hand is None:
+            return f"{self._s.config.name}: waiting · seated: {seated}"
+        return (
+            f"{self._s.config.name}: hand {self._s.hands_played} · {hand.street} · "
+            f"pot {hand.pot_total} · to act: {hand.to_act} · seated: {seated}"
+        )
+
+    def _upsert_players(self) -> None:
+        workflow.upsert_search_attributes(
+            [TABLE_PLAYERS.value_set([s.user_id for s in self._s.seats])]
+        )
