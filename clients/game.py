@@ -9,6 +9,7 @@ from urllib.parse import quote
 import httpx
 
 from domain.errors import DomainError, ErrorCode, Unavailable
+from infra.tokens import ServiceToken
 
 
 def _upstream_error(response: httpx.Response) -> DomainError:
@@ -31,9 +32,13 @@ def _upstream_error(response: httpx.Response) -> DomainError:
 class GameClient:
     """Calls GAME_URL; without it, actions fail clearly and nobody is muted."""
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str | None) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, base_url: str | None, token: ServiceToken | None = None
+    ) -> None:
         self._http = http
         self._base = base_url.rstrip("/") if base_url else None
+        # The gateway's own token, for what it asks on nobody's behalf (mutes).
+        self._token = token
 
     @property
     def configured(self) -> bool:
@@ -79,10 +84,11 @@ class GameClient:
 
     async def is_muted(self, user_id: str, channel: str) -> bool:
         """GET /players/{id}/mute?channel=...; a 404 means the player is not muted."""
+        headers = {"authorization": self._token.header()} if self._token is not None else {}
         response = await self._call(
             "GET",
             f"/players/{quote(user_id, safe='')}/mute",
-            {},
+            headers,
             params={"channel": channel},
         )
         if response.status_code == 404:

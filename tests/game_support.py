@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from activities.game import GameActivities
 from clients.balance import BalanceClient, TableMoney
 from domain.game.money import BalanceMode
 from domain.gateway.tables import TableEventLog
+from saga.replay import REPLAY_DIR
 from workflows.game.models import (
     ActRequest,
     SitRequest,
@@ -107,6 +109,15 @@ async def act(
         TableWorkflow.act, ActRequest(user, action, amount)
     )
     return seen
+
+
+async def record_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    """With SAGA_RECORD_HISTORIES=1, check the table's history in for the replay tests."""
+    if not os.environ.get("SAGA_RECORD_HISTORIES"):
+        return
+    target = REPLAY_DIR / "table" / f"{name}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text((await handle.fetch_history()).to_json())
 
 
 async def table_events(redis: aioredis.Redis, table_id: str) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from domain.errors import DomainError, ErrorCode, Forbidden, NotFound, Validatio
 from domain.game import InvalidRules, TableRules
 from domain.game.lobby import Mutes, TableDirectory
 from domain.game.money import USER_ID
-from infra.settings import PlatformSettings
+from domain.game.settings import GameSettings
 from infra.temporal_client import connect_temporal
 from workflows.game.models import ActRequest, SitRequest, TableConfig
 
@@ -83,14 +83,16 @@ def _user(user_id: str) -> str:
     return user_id
 
 
-def create_app(settings: PlatformSettings) -> Any:
+def create_app(settings: GameSettings) -> Any:
     """The game front over Temporal (tables are workflows) and Redis (lobby, mutes)."""
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         redis = aioredis.Redis.from_url(settings.resolved_redis_url)
         connection = await connect_temporal(settings, lazy=True)
-        app.state.tables = Tables(connection.client, TableDirectory(redis))
+        app.state.tables = Tables(
+            connection.client, TableDirectory(redis), settings.game_task_queue
+        )
         app.state.mutes = Mutes(redis)
         app.state.redis = redis
         try:

@@ -57,9 +57,12 @@ def _refusal(exc: ApplicationError) -> DomainError:
 class Tables:
     """Tables as workflows on the `game` task queue, and their lobby directory."""
 
-    def __init__(self, client: Client, directory: TableDirectory) -> None:
+    def __init__(
+        self, client: Client, directory: TableDirectory, task_queue: str = GAME_TASK_QUEUE
+    ) -> None:
         self._client = client
         self.directory = directory
+        self._task_queue = task_queue
 
     def _handle(self, table_id: str) -> WorkflowHandle[Any, Any]:
         if not TABLE_ID.match(table_id):
@@ -93,7 +96,7 @@ class Tables:
                 TableWorkflow.run,
                 state,
                 id=table_workflow_id(config.table_id),
-                task_queue=GAME_TASK_QUEUE,
+                task_queue=self._task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=TypedSearchAttributes(
                     [SearchAttributePair(TABLE_ID_ATTRIBUTE, config.table_id)]

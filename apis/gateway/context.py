@@ -80,7 +80,9 @@ async def open_gateway(settings: GatewaySettings) -> AsyncIterator[Gateway]:
     )
     registry = ConnectionRegistry(redis, settings.registry_ttl_seconds)
     broadcaster = Broadcaster(redis)
-    game = GameClient(http, settings.game_url)
+    game = GameClient(
+        http, settings.game_url, ServiceToken(settings.jwt_secret.get_secret_value(), "gateway")
+    )
     hub = Hub(
         redis,
         registry,

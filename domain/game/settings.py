@@ -13,3 +13,5 @@ class GameSettings(PlatformSettings):
     game_balance_mode: BalanceMode = BalanceMode.REQUIRED
     # Events kept per table for `table.resync` (the gateway reads the same stream).
     table_stream_max_length: int = 1_000
+    # Where table workflows run; tests give each their own.
+    game_task_queue: str = "game"

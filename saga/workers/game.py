@@ -10,7 +10,6 @@ from domain.game.settings import GameSettings
 from domain.gateway.tables import TableEventLog
 from infra.tokens import ServiceToken
 from saga.workers.resources import WorkerResources
-from workflows.game.models import GAME_TASK_QUEUE
 from workflows.game.table import TableWorkflow
 
 
@@ -30,7 +29,7 @@ def game_worker(resources: WorkerResources) -> Worker:
     )
     return Worker(
         resources.client,
-        task_queue=GAME_TASK_QUEUE,
+        task_queue=settings.game_task_queue,
         workflows=[TableWorkflow],
         activities=[game.buy_in, game.cash_out, game.apply_effects],
     )

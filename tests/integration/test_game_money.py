@@ -43,7 +43,7 @@ async def _balance(book: BalanceBook, account: str) -> int:
 
 
 async def _supply(redis: aioredis.Redis) -> int:
-    return int(await redis.hget(keys.ECONOMY, "supply") or 0)  # type: ignore[misc]
+    return int(await redis.hget(keys.ECONOMY, "supply") or 0)
 
 
 async def test_a_buy_in_moves_chips_from_the_wallet_into_the_seat_once(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -18,6 +17,7 @@ from tests.game_support import (
     act,
     open_table,
     play_passively,
+    record_history,
     sit,
     table_config,
     table_events,
@@ -148,6 +148,45 @@ async def test_a_hand_ends_settled_and_provably_fair(
         assert {"blind.posted", "player.acted", "street.dealt", "showdown"} <= set(kinds)
         # Numbered by the table, each shown once, none missing.
         assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+        await record_history(handle, "hand_to_showdown")
+
+
+async def test_the_table_continues_as_new_between_hands_with_its_stacks(
+    temporal_client: Client, redis: aioredis.Redis, task_queue: str
+) -> None:
+    config = table_config(hands_per_run=1)
+    async with table_worker(temporal_client, task_queue, redis):
+        handle = await open_table(temporal_client, task_queue, config)
+        first_run = (await handle.describe()).run_id
+        await sit(handle, "ann", 500)
+        await sit(handle, "bob", 500)
+
+        async def dealt() -> str:
+            table = await view(handle)
+            assert table["hand"] is not None
+            return str(table["hand"]["hand_id"])
+
+        hand_id = await assert_eventually(dealt)
+        await play_passively(handle, hand_id)
+
+        async def next_run() -> dict[str, Any]:
+            assert (await handle.describe()).run_id != first_run
+            table = await view(handle)
+            assert table["hands_played"] >= 1
+            return table
+
+        table = await assert_eventually(next_run)
+        events = await table_events(redis, config.table_id)
+        ended = next(e for e in events if e["kind"] == "hand.ended" and e["hand_id"] == hand_id)
+        carried = {s["user_id"]: s["stack"] for s in table["seats"]}
+        if table["hand"] is None:
+            assert carried == ended["stacks"]
+        else:
+            assert sum(carried.values()) + table["hand"]["pot"] == 1_000 - ended["rake"]
+        # Event numbers go on across runs: the next run's first event follows the last.
+        assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+        first = temporal_client.get_workflow_handle(handle.id, run_id=first_run)
+        await record_history(first, "continue_as_new_after_a_hand")
 
 
 async def test_the_same_seat_request_twice_answers_the_same(
@@ -192,4 +231,4 @@ async def test_the_clock_checks_or_folds_for_a_silent_player(
             assert timed[0]["action"] == "fold"
 
         await assert_eventually(folded)
-        await asyncio.sleep(0)
+        await record_history(handle, "action_clock_folds")

@@ -35,6 +35,8 @@ class TableConfig:
     created_by: str = ""
     # DESIGN 7: the next hand is dealt within 5 s of the previous one ending.
     next_hand_delay_seconds: float = 2.0
+    # Continue as new after this many hands, so a table's history stays bounded.
+    hands_per_run: int = HANDS_PER_RUN
 
 
 @dataclass

@@ -37,7 +37,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.game.money import hand_id_for
     from workflows.game.events import TableEvents
     from workflows.game.models import (
-        HANDS_PER_RUN,
         REMEMBERED_SEAT_KEYS,
         ActRequest,
         BuyInInput,
@@ -119,7 +118,7 @@ class TableWorkflow:
             if self._can_deal():
                 await self._play_hand()
             if (
-                self._hands_this_run >= HANDS_PER_RUN
+                self._hands_this_run >= self._s.config.hands_per_run
                 or workflow.info().is_continue_as_new_suggested()
             ):
                 await workflow.wait_condition(
