@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.game_reconciliation import RECONCILE_QUEUE
 from clients.balance import BalanceCallError, Move, TableMoney
 from domain.game.lobby import TableDirectory
 from domain.game.money import BalanceMode
@@ -26,7 +27,6 @@ from domain.gateway.tables import TableEventLog
 from workflows.game.models import BuyInInput, CashOutInput, TableEffects
 
 log = logging.getLogger(__name__)
-RECONCILE_QUEUE = "game:reconcile"
 LOBBY_CHANNEL = "lobby"
 
 

@@ -10,25 +10,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import asyncpg
 from fastapi import FastAPI, Response
 from opentelemetry.trace import SpanKind
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import Counter, Histogram
 
+from apis.fronts import http_front
 from domain.checkout.models import AcceptedOrder
 from domain.checkout.outbox import ORDER_EVENTS_CHANNEL, OutboxRepository, OutboxRow
 from infra.db.pool import create_pool
-from infra.http_telemetry import ObservedRequests
-from infra.serving import hosted_server
+from infra.serving import hosted_server, serve_until_signalled
 from infra.settings import PlatformSettings
 from infra.telemetry import (
     configure_telemetry,
     context_from_carrier,
-    instrument_app,
     tracer,
     untraced,
 )
@@ -166,10 +164,7 @@ class OutboxRelay:
 
 def health_app(relay: OutboxRelay) -> FastAPI:
     """/health (the database answers; pending rows and the last start error) and /metrics."""
-    app = FastAPI(title="saga relay", docs_url=None, redoc_url=None)
-    app.add_middleware(ObservedRequests, service="relay")
-    # Its probes and scrapes stay untraced (FastAPI would trace them natively otherwise).
-    instrument_app(app)
+    app = http_front("relay", docs_url=None, redoc_url=None)
 
     @app.get("/health")
     async def health(response: Response) -> dict[str, object]:
@@ -180,30 +175,24 @@ def health_app(relay: OutboxRelay) -> FastAPI:
             return {"status": "degraded", "database": repr(exc)}
         return {"status": "ok", "pending": pending, "last_error": relay.last_error}
 
-    @app.get("/metrics")
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
     return app
 
 
 async def run_relay(settings: PlatformSettings) -> None:
     """Relay until SIGINT/SIGTERM. Temporal may be down: rows wait and start when it returns."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     configure_telemetry("relay", settings)
     # Lazy: the relay must come up (and keep accepting rows) while Temporal is down.
     client = (await connect_temporal(settings, lazy=True)).client
     pool = await create_pool(settings.resolved_database_url, max_size=4)
     relay = OutboxRelay(pool, OrderSagaStarter(client))
     server = hosted_server(health_app(relay), settings.bind_host, settings.relay_port)
-    serving = asyncio.create_task(server.serve())
+    stop = asyncio.Event()
     try:
-        await relay.run(settings.resolved_database_url, stop)
+        await serve_until_signalled(
+            servers=[server],
+            tasks=[relay.run(settings.resolved_database_url, stop)],
+            stop=stop,
+            grace_seconds=5,
+        )
     finally:
-        server.should_exit = True
-        with contextlib.suppress(BaseException):
-            await asyncio.wait_for(serving, timeout=5)
         await pool.close()

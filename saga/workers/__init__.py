@@ -35,7 +35,8 @@ def all_workflows() -> list[type]:
     from workflows.balance.verification import LedgerVerificationWorkflow
 
     workflows += [ReservationExpiryWorkflow, LedgerVerificationWorkflow]
+    from workflows.game.reconciliation import BalanceReconciliationWorkflow
     from workflows.game.table import TableWorkflow
 
-    workflows.append(TableWorkflow)
+    workflows += [TableWorkflow, BalanceReconciliationWorkflow]
     return workflows
