@@ -39,8 +39,7 @@ from tests.integration.gateway_support import (
     running_gateway,
     user_token,
 )
-from workflows.checkout.models import SagaOptions
-from workflows.checkout.order_saga import OrderSagaWorkflow
+from workflows.checkout.models import SagaOptions, SagaResult
 from workflows.checkout.starter import OrderSagaStarter
 
 STEPS = ("create_order", "reserve_inventory", "capture_payment", "confirm_order")
@@ -125,8 +124,8 @@ async def test_one_order_is_one_trace_from_the_edge_to_redis(
             assert answer.status_code == 202, answer.text
             ledger_id = answer.json()["order_ledger_id"]
             assert await relay.drain() == 1
-            handle = connection.client.get_workflow_handle_for(
-                OrderSagaWorkflow.run, workflow_id_for(uuid.UUID(ledger_id))
+            handle = connection.client.get_workflow_handle(
+                workflow_id_for(uuid.UUID(ledger_id)), result_type=SagaResult
             )
             result = await asyncio.wait_for(handle.result(), timeout=30)
             assert result.status == "CONFIRMED"
