@@ -30,6 +30,7 @@ class BotStats:
     seated: int = 0
     actions: int = 0
     refused: int = 0
+    unreachable: int = 0
     hands_seen: set[str] = field(default_factory=set)
 
 
@@ -73,32 +74,43 @@ class Bot:
         return response.status_code == 201
 
     async def play(self, table_id: str, stats: BotStats, stop: asyncio.Event) -> None:
-        """Act whenever it is this bot's turn, until `stop`."""
+        """Act whenever it is this bot's turn, until `stop`; a front that is down is waited for."""
         while not stop.is_set():
             try:
-                table = (await self._http.get(f"/tables/{table_id}", headers=self._headers)).json()
-            except (httpx.HTTPError, ValueError):
-                await asyncio.sleep(1)
-                continue
-            hand = table.get("hand") or {}
-            if hand.get("hand_id"):
-                stats.hands_seen.add(str(hand["hand_id"]))
-            legal = hand.get("legal_actions")
-            if hand.get("to_act") != self.user_id or not legal:
+                acted = await self._turn(table_id, stats)
+            except (httpx.HTTPError, ValueError, KeyError, TypeError):
+                stats.unreachable += 1
+                acted = False
+                await asyncio.sleep(0.5)
+            if not acted:
                 await asyncio.sleep(0.2)
-                continue
-            await asyncio.sleep(self._rng.uniform(0.1, 0.6))  # a bot thinks, briefly
-            action, amount = choose(legal, self._rng)
-            body: dict[str, Any] = {"user_id": self.user_id, "action": action}
-            if amount is not None:
-                body["amount"] = amount
-            response = await self._http.post(
-                f"/tables/{table_id}/actions", json=body, headers=self._headers
-            )
-            if response.status_code == 200:
-                stats.actions += 1
-            else:
-                stats.refused += 1
+
+    async def _turn(self, table_id: str, stats: BotStats) -> bool:
+        response = await self._http.get(f"/tables/{table_id}", headers=self._headers)
+        table = response.json()
+        hand = table.get("hand") or {}
+        if hand.get("hand_id"):
+            stats.hands_seen.add(str(hand["hand_id"]))
+        legal = hand.get("legal_actions")
+        if hand.get("to_act") != self.user_id or not legal:
+            return False
+        await asyncio.sleep(self._rng.uniform(0.05, 0.3))  # a bot thinks, briefly
+        action, amount = choose(legal, self._rng)
+        body: dict[str, Any] = {"user_id": self.user_id, "action": action}
+        if amount is not None:
+            body["amount"] = amount
+        answer = await self._http.post(
+            f"/tables/{table_id}/actions", json=body, headers=self._headers
+        )
+        if answer.status_code == 200:
+            stats.actions += 1
+        else:
+            stats.refused += 1
+        return True
+
+    async def close(self) -> None:
+        """Close the bot's HTTP client."""
+        await self._http.aclose()
 
 
 async def fund(balance_url: str, service_token: str, user_id: str, amount: int) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from saga.proof.platform import ProofPlatform
 
 # What the issue asks to kill; `saga prove --targets` can name any other part too.
-DEFAULT_TARGETS = ("worker", "edge", "relay", "gateway", "temporal", "postgres", "valkey")
+DEFAULT_TARGETS = ("worker", "edge", "relay", "gateway", "game", "temporal", "postgres", "valkey")
 
 
 @dataclass

@@ -45,6 +45,8 @@ class ProofReport:
     bad_inputs: BadInputs | None = None
     orders_lost: int = 0
     chips_lost: int = 0
+    hands_played: int = 0
+    poker_actions: int = 0
     checks: list[Check] = field(default_factory=list)
 
     @property
@@ -80,6 +82,10 @@ class ProofReport:
                 f"{self.balance_calls} applied ({self.balance_calls / seconds:.1f}/s), "
                 f"{self.balance_refused} refused by rule, "
                 f"{self.balance_answers.get('UNAVAILABLE', 0)} UNAVAILABLE retried",
+            ),
+            (
+                "poker",
+                f"{self.hands_played} hands played to the end, {self.poker_actions} bot actions",
             ),
             (
                 "faults injected (SIGKILL)",

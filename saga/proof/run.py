@@ -21,6 +21,8 @@ from saga.proof.checkout_checks import check_orders, failure_reasons, gather_fac
 from saga.proof.checks import Check, check
 from saga.proof.faults import DEFAULT_TARGETS, FaultInjector
 from saga.proof.platform import ProofPlatform
+from saga.proof.poker import PokerLoad
+from saga.proof.poker_checks import check_tables, gather_tables
 from saga.proof.report import ProofReport, read_bad_inputs
 
 
@@ -32,6 +34,8 @@ class ProofConfig:
     order_rate: float = 4.0
     balance_rate: float = 40.0
     balance_clients: int = 6
+    poker_tables: int = 2
+    poker_players: int = 3
     fault_interval: float = 10.0
     targets: tuple[str, ...] = DEFAULT_TARGETS
     answer_timeout: float = 120.0
@@ -75,6 +79,14 @@ async def prove(
         rate=config.balance_rate,
         answer_timeout=config.answer_timeout,
     )
+    poker = PokerLoad(
+        platform.url("game_port"),
+        platform.url("balance_http_port"),
+        platform.jwt_secret,
+        rng,
+        tables=config.poker_tables,
+        players=config.poker_players,
+    )
     try:
         async with httpx.AsyncClient() as http:
             orders = OrderLoad(
@@ -89,10 +101,13 @@ async def prove(
             on_progress(progress)
             await orders.seed(http)
             await balance.seed()
+            await poker.seed(http)
             faults = FaultInjector(platform, config.targets, config.fault_interval, rng=rng)
             faults.on_fault = lambda f: progress.log.append(f"{f.at:5.1f}s  SIGKILL {f.target}")
             progress.faults = faults
-            load_seconds = await _load(config, orders, balance, faults, http, progress, on_progress)
+            load_seconds = await _load(
+                config, orders, balance, poker, faults, http, progress, on_progress
+            )
             progress.phase = "waiting for killed parts to serve again"
             on_progress(progress)
             await faults.settle()
@@ -103,7 +118,7 @@ async def prove(
             await balance.finish()
             progress.phase = "waiting for every saga to settle"
             on_progress(progress)
-            report = await _verify(platform, config, orders, balance, faults)
+            report = await _verify(platform, config, orders, balance, poker, faults)
             report.load_seconds = load_seconds
             report.checks.insert(0, healthy)
             return report
@@ -111,6 +126,7 @@ async def prove(
         progress.phase = "stopping the platform"
         on_progress(progress)
         await balance.close()
+        await poker.close()
         await platform.stop()
 
 
@@ -118,6 +134,7 @@ async def _load(
     config: ProofConfig,
     orders: OrderLoad,
     balance: BalanceLoad,
+    poker: PokerLoad,
     faults: FaultInjector,
     http: httpx.AsyncClient,
     progress: Progress,
@@ -134,6 +151,7 @@ async def _load(
     tasks = [
         asyncio.create_task(orders.run(stop, http)),
         asyncio.create_task(balance.run(stop)),
+        asyncio.create_task(poker.run(stop)),
         asyncio.create_task(faults.run(stop, clock)),
     ]
     progress.phase = "load under faults"
@@ -167,6 +185,7 @@ async def _verify(
     config: ProofConfig,
     orders: OrderLoad,
     balance: BalanceLoad,
+    poker: PokerLoad,
     faults: FaultInjector,
 ) -> ProofReport:
     """Wait for the sagas to settle, then read every table and check every invariant."""
@@ -179,6 +198,10 @@ async def _verify(
         order_checks = check_orders(orders, facts)
         accounts = await gather_accounts(redis, balance)
         balance_checks = check_balances(balance, accounts, await economy_supply(redis))
+        tables = await gather_tables(
+            redis, platform.url("game_port"), platform.jwt_secret, poker.table_ids
+        )
+        poker_checks = check_tables(tables)
     finally:
         await conn.close()
         await redis.aclose()
@@ -212,5 +235,7 @@ async def _verify(
         bad_inputs=read_bad_inputs(),
         orders_lost=sum(len(c.offenders) for c in lost),
         chips_lost=chips_lost(balance, accounts),
-        checks=[kills, *order_checks, *balance_checks],
+        hands_played=sum(1 for t in tables for e in t.events if e.get("kind") == "hand.ended"),
+        poker_actions=poker.stats.actions,
+        checks=[kills, *order_checks, *balance_checks, *poker_checks],
     )

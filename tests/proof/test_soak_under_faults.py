@@ -14,10 +14,10 @@ from saga.proof.run import ProofConfig, prove
 
 pytestmark = pytest.mark.e2e
 
-# Seven kills 2.4 s (+-30%) apart fit in 25 s of load even at the slow end of the jitter, so
-# the worker, edge, relay, gateway, Temporal, PostgreSQL and Valkey are each killed once.
+# Eight kills 2.4 s (+-30%) apart fit in 30 s of load even at the slow end of the jitter, so
+# the worker, edge, relay, gateway, game, Temporal, PostgreSQL and Valkey are each killed once.
 SHORT = ProofConfig(
-    seconds=25,
+    seconds=30,
     order_rate=3,
     balance_rate=25,
     balance_clients=4,
@@ -42,3 +42,5 @@ async def test_nothing_is_lost_while_every_part_is_killed(tmp_path: Path) -> Non
     assert report.orders_declined > 0
     assert report.balance_calls > 100
     assert report.balance_refused > 0
+    # Bots played hands to the end at the tables through it all.
+    assert report.hands_played > 0

@@ -21,8 +21,10 @@ from starlette.routing import BaseRoute
 from apis import inventory, orders
 from apis.balance.rest import app as balance_http
 from apis.checkout import edge
+from apis.game.app import create_app as game_app
 from apis.gateway.app import create_app as gateway_app
 from domain.balance.book import BalanceBook
+from domain.game.settings import GameSettings
 from domain.payments.client import PaymentsClient
 from infra.settings import DEV_JWT_SECRET
 from tests.checkout_support import seed_catalog
@@ -52,6 +54,12 @@ USER_ROUTES = {
     ("balance", "*", "/api/reservations/{reservation_id}/commit"),
     ("balance", "*", "/api/reservations/{reservation_id}/release"),
     ("gateway", "*", "/api/{service}/{path:path}"),
+    # A player opens tables, sits, acts and leaves for itself; a table's opener moderates it.
+    ("game", "POST", "/tables"),
+    ("game", "*", "/tables/{table_id}/seats"),
+    ("game", "*", "/tables/{table_id}/seats/{user_id}"),
+    ("game", "*", "/tables/{table_id}/actions"),
+    ("game", "*", "/players/{user_id}/mute"),
 }
 _PARAM = re.compile(r"\{[^}]+\}")
 FORGED: tuple[dict[str, str], ...] = (
@@ -76,6 +84,10 @@ async def _client(
         app = gateway_app(gateway_settings(stack.redis_url))
     elif name == "payments":
         app = payments_front(stack)
+    elif name == "game":
+        app = game_app(
+            GameSettings(redis_url=stack.redis_url, temporal_address=stack.temporal_address)
+        )
     else:
         app = {"edge": edge, "orders": orders, "inventory": inventory}[name].create_app(
             stack.settings()
@@ -109,7 +121,9 @@ async def _row_counts(db: asyncpg.Pool) -> dict[str, int]:
     return {t: await db.fetchval(f"SELECT count(*) FROM {t}") for t in ROW_TABLES}
 
 
-@pytest.mark.parametrize("front", ["edge", "orders", "inventory", "payments", "balance", "gateway"])
+@pytest.mark.parametrize(
+    "front", ["edge", "orders", "inventory", "payments", "balance", "gateway", "game"]
+)
 async def test_every_route_refuses_missing_forged_and_user_tokens(
     front: str, stack: SessionStack, db: asyncpg.Pool, redis: aioredis.Redis
 ) -> None:

@@ -12,16 +12,20 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 import redis.asyncio as aioredis
+from temporalio.client import Client
 
 from apis import inventory, orders
 from apis.balance.rest import app as balance_http
 from apis.balance.rpc.server import start_grpc_server
 from apis.checkout import edge
+from apis.game.app import create_app as game_app
 from apis.gateway.app import create_app as gateway_app
 from domain.balance.book import BalanceBook
+from domain.game.settings import GameSettings
 from infra.settings import DEV_JWT_SECRET
 from tests.checkout_support import seed_catalog
 from tests.conftest import SessionStack
+from tests.game_support import table_worker
 from tests.integration.checkout_fronts import payments_front, service_auth
 from tests.integration.gateway_support import gateway_settings
 from tests.security.openapi_fuzz import fuzz_app
@@ -88,3 +92,16 @@ async def test_gateway_http(stack: SessionStack, redis: aioredis.Redis) -> None:
         await _fuzz(gateway_app(settings), skip=["GET /ready"])
     finally:
         await grpc_server.stop(grace=None)
+
+
+async def test_game_front(
+    stack: SessionStack, redis: aioredis.Redis, temporal_client: Client, task_queue: str
+) -> None:
+    settings = GameSettings(
+        redis_url=stack.redis_url,
+        temporal_address=stack.temporal_address,
+        game_task_queue=task_queue,
+    )
+    # Tables the fuzzer opens run for real on this worker (with the balance not consulted).
+    async with table_worker(temporal_client, task_queue, redis):
+        await _fuzz(game_app(settings))
