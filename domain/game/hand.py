@@ -94,6 +94,13 @@ class Hand(HandView):
         self._require_turn(user_id)
         return ("check", None) if "check" in self.legal_actions(user_id).actions else ("fold", None)
 
+    def check(self, user_id: str, action: str, amount: int | None = None) -> None:
+        """Raise what `apply` would raise for this action, changing nothing (a validator)."""
+        index = self._require_turn(user_id)
+        player = self._players[index]
+        legal = legal_actions(self._players, index, self._current_bet, self._last_raise)
+        resolve(action, amount, player, legal)
+
     def apply(self, user_id: str, action: str, amount: int | None = None) -> list[HandEvent]:
         """Apply the player's action; on any error raise and leave the hand untouched."""
         index = self._require_turn(user_id)

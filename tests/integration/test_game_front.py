@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from domain.game.money import seat_account
+from tests.eventually import assert_eventually
 from tests.integration.game_platform import Platform, game_platform  # noqa: F401  (fixture)
 from tests.integration.gateway_support import service_token, user_token
 
@@ -116,10 +117,19 @@ async def test_a_full_table_and_wrong_turns_are_refused(platform: Platform) -> N
         assert hand is not None
         actor = hand["to_act"]
         waiting = "bob" if actor == "ann" else "ann"
-        seats_before = {
-            u: (await platform.book.accounts.get_balance(seat_account(table_id, u))).balance
-            for u in ("ann", "bob")
-        }
+
+        async def settled() -> dict[str, int]:
+            # The blinds reach the pot just after the hand is dealt (the table's effects).
+            view = (await http.get(f"/tables/{table_id}", headers=_as("ann"))).json()
+            stacks = {s["user_id"]: s["stack"] for s in view["seats"]}
+            seats = {
+                u: (await platform.book.accounts.get_balance(seat_account(table_id, u))).balance
+                for u in ("ann", "bob")
+            }
+            assert seats == stacks
+            return seats
+
+        seats_before = await assert_eventually(settled)
         turn = await http.post(
             f"/tables/{table_id}/actions",
             json={"user_id": waiting, "action": "call"},

@@ -396,3 +396,27 @@ def test_seats_without_chips_sit_out_and_the_deck_is_checked() -> None:
         hand.hole_cards("b")
     with pytest.raises(InvalidDeck):
         Hand.start("h", RULES, seats, 0, list(FULL_DECK[:51]))
+
+
+def test_check_refuses_exactly_what_apply_refuses_and_changes_nothing() -> None:
+    rules = TableRules(small_blind=5, big_blind=10, min_buy_in=100, max_buy_in=1_000, rake_cap=30)
+    seats = [SeatStack(0, "a", 500), SeatStack(1, "b", 500), SeatStack(2, "c", 500)]
+    hand, _ = Hand.start("h", rules, seats, 0, FULL_DECK)
+    before = hand.snapshot()
+    actor = hand.to_act
+    assert actor is not None
+    other = next(u for u in hand.players if u != actor)
+    for user, action, amount in [
+        (other, "call", None),
+        (actor, "check", None),
+        (actor, "raise", 11),
+        (actor, "raise", 10_000),
+        (actor, "bet", None),
+        (actor, "steal", None),
+    ]:
+        with pytest.raises(GameError):
+            hand.check(user, action, amount)
+        with pytest.raises(GameError):
+            hand.apply(user, action, amount)
+    hand.check(actor, "raise", 20)
+    assert hand.snapshot() == before

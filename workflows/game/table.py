@@ -239,8 +239,8 @@ class TableWorkflow:
         if hand is None or hand.is_over:
             raise _refuse("NOT_YOUR_TURN", "no hand is in progress", to_act=None)
         try:
-            # A dry run on a copy: the real hand changes only in the handler.
-            Hand.from_dict(hand.to_dict()).apply(request.user_id, request.action, request.amount)
+            # The same checks `apply` makes first; the hand changes only in the handler.
+            hand.check(request.user_id, request.action, request.amount)
         except (NotYourTurn, HandOver, NotInHand):
             raise _refuse(
                 "NOT_YOUR_TURN", f"it is {hand.to_act}'s turn", to_act=hand.to_act
