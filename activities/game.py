@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -28,6 +29,8 @@ from workflows.game.models import BuyInInput, CashOutInput, TableEffects
 
 log = logging.getLogger(__name__)
 LOBBY_CHANNEL = "lobby"
+# Hand results, read by the event service's consumer group (docs/poker.md).
+HAND_STREAM = "events:hands"
 
 
 class GameActivities:
@@ -65,6 +68,27 @@ class GameActivities:
             raise ApplicationError(
                 exc.detail or exc.code, type=exc.code, non_retryable=True
             ) from None
+
+    async def _record_result(self, ended: dict[str, Any]) -> None:
+        """The hand's result for the event service and players' stats (`events:hands`).
+
+        A retried activity may append it again; its `event_id` (the hand id) makes the
+        consumer store it once.
+        """
+        result = {
+            "type": "HAND_ENDED",
+            "event_id": str(ended["hand_id"]),
+            "table_id": str(ended["table_id"]),
+            "hand_id": str(ended["hand_id"]),
+            "players": sorted(ended["net"]),
+            "winners": sorted(u for u, won in ended["payouts"].items() if won > 0),
+            "net": ended["net"],
+            "rake": ended["rake"],
+            "at": datetime.now(UTC).isoformat(),
+        }
+        await self._redis.xadd(
+            HAND_STREAM, {"data": json.dumps(result)}, maxlen=100_000, approximate=True
+        )
 
     @activity.defn
     async def buy_in(self, request: BuyInInput) -> None:
@@ -135,6 +159,9 @@ class GameActivities:
                 )
         if effects.events:
             await self._tables.publish_numbered(table, [(e.seq, e.data) for e in effects.events])
+            for event in effects.events:
+                if event.data.get("kind") == "hand.ended":
+                    await self._record_result(event.data)
         for private in effects.private:
             await self._redis.publish(user_channel(private.user_id), json.dumps(private.data))
         if effects.summary is not None and await self._directory.put(effects.summary):

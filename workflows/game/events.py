@@ -111,6 +111,8 @@ class TableEvents:
             if event.kind == "hand.ended":
                 result = event.result  # type: ignore[union-attr]
                 data = {"kind": "hand.ended", **_result_payload(result)}
+                start = {s.user_id: s.stack for s in hand.seats}
+                data["net"] = {u: result.final_stacks[u] - start[u] for u in result.final_stacks}
                 reveal = self._reveal.pop(hand.hand_id, {})
                 # Provably fair: the deck and salt behind `hand.started`'s commitment.
                 data.update(reveal, deck=list(hand.deck))
