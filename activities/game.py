@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,33 +94,19 @@ class GameActivities:
     @activity.defn
     async def buy_in(self, request: BuyInInput) -> None:
         """Wallet -> seat account; INSUFFICIENT_FUNDS and other refusals are not retried."""
+        r = request
+        buy_in = self._money.buy_in
         await self._balance(
-            "buy_in",
-            lambda: self._money.buy_in(
-                request.table_id, request.user_id, request.amount, request.sitting
-            ),
-            {
-                "table_id": request.table_id,
-                "user_id": request.user_id,
-                "amount": request.amount,
-                "sitting": request.sitting,
-            },
+            "buy_in", lambda: buy_in(r.table_id, r.user_id, r.amount, r.sitting), asdict(r)
         )
 
     @activity.defn
     async def cash_out(self, request: CashOutInput) -> None:
         """Seat account -> wallet."""
+        r = request
+        cash_out = self._money.cash_out
         await self._balance(
-            "cash_out",
-            lambda: self._money.cash_out(
-                request.table_id, request.user_id, request.amount, request.sitting
-            ),
-            {
-                "table_id": request.table_id,
-                "user_id": request.user_id,
-                "amount": request.amount,
-                "sitting": request.sitting,
-            },
+            "cash_out", lambda: cash_out(r.table_id, r.user_id, r.amount, r.sitting), asdict(r)
         )
 
     @activity.defn

@@ -18,6 +18,7 @@ from clients.balance import BalanceClient, TableMoney
 from domain.game.money import BalanceMode
 from domain.gateway.tables import TableEventLog
 from saga.replay import REPLAY_DIR
+from tests.eventually import assert_eventually
 from workflows.game.models import (
     ActRequest,
     SitRequest,
@@ -99,6 +100,17 @@ async def view(handle: WorkflowHandle[Any, Any], viewer: str | None = None) -> d
     """The table as `viewer` sees it."""
     seen: dict[str, Any] = await handle.query(TableWorkflow.view, ViewRequest(viewer))
     return seen
+
+
+async def dealt(handle: WorkflowHandle[Any, Any], viewer: str | None = None) -> dict[str, Any]:
+    """The table once a hand is dealt (the table deals by itself)."""
+
+    async def in_hand() -> dict[str, Any]:
+        table = await view(handle, viewer)
+        assert table["hand"] is not None
+        return table
+
+    return await assert_eventually(in_hand)
 
 
 async def act(

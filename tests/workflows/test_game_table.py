@@ -15,6 +15,7 @@ from domain.game import verify_commitment
 from tests.eventually import assert_eventually
 from tests.game_support import (
     act,
+    dealt,
     open_table,
     play_passively,
     record_history,
@@ -43,12 +44,7 @@ async def test_two_players_sit_and_a_hand_is_dealt_by_itself(
         await sit(handle, "ann", 500)
         await sit(handle, "bob", 500)
 
-        async def dealt() -> dict[str, Any]:
-            table = await view(handle, "ann")
-            assert table["hand"] is not None
-            return table
-
-        table = await assert_eventually(dealt)
+        table = await dealt(handle, "ann")
         hand = table["hand"]
         # Heads-up: the button posts the small blind and acts first before the flop.
         seats = {s["seat"]: s["user_id"] for s in table["seats"]}
@@ -82,12 +78,7 @@ async def test_refusals_change_nothing(
             await sit(handle, "cat", 500)
         assert _code(full) == "TABLE_FULL"
 
-        async def dealt() -> dict[str, object]:
-            table = await view(handle)
-            assert table["hand"] is not None
-            return table
-
-        before = await assert_eventually(dealt)
+        before = await dealt(handle)
         hand = before["hand"]
         assert isinstance(hand, dict)
         waiting = "bob" if hand["to_act"] == "ann" else "ann"
@@ -120,12 +111,7 @@ async def test_a_hand_ends_settled_and_provably_fair(
         await sit(handle, "ann", 500)
         await sit(handle, "bob", 500)
 
-        async def dealt() -> str:
-            table = await view(handle)
-            assert table["hand"] is not None
-            return str(table["hand"]["hand_id"])
-
-        hand_id = await assert_eventually(dealt)
+        hand_id = str((await dealt(handle))["hand"]["hand_id"])
         await play_passively(handle, hand_id)
 
         async def ended() -> list[dict[str, object]]:
@@ -161,12 +147,7 @@ async def test_the_table_continues_as_new_between_hands_with_its_stacks(
         await sit(handle, "ann", 500)
         await sit(handle, "bob", 500)
 
-        async def dealt() -> str:
-            table = await view(handle)
-            assert table["hand"] is not None
-            return str(table["hand"]["hand_id"])
-
-        hand_id = await assert_eventually(dealt)
+        hand_id = str((await dealt(handle))["hand"]["hand_id"])
         await play_passively(handle, hand_id)
 
         async def next_run() -> dict[str, Any]:
@@ -213,13 +194,8 @@ async def test_the_clock_checks_or_folds_for_a_silent_player(
         await sit(handle, "ann", 500)
         await sit(handle, "bob", 500)
 
-        async def dealt() -> dict[str, object]:
-            table = await view(handle)
-            assert table["hand"] is not None
-            return table
-
-        table = await assert_eventually(dealt)
-        silent = table["hand"]["to_act"]  # type: ignore[index]
+        table = await dealt(handle)
+        silent = table["hand"]["to_act"]
         # Nobody acts: skipped time runs the clock out; facing the big blind, it is a fold.
         await time_skipping_env.sleep(25)
 
