@@ -13,6 +13,7 @@ import pytest
 
 from saga.replay import REPLAY_DIR, history_files, replay_file
 from saga.workers import all_workflows
+from tests.replay.changed_workflow import ChangedExpiryWorkflow
 
 HISTORIES = history_files(REPLAY_DIR)
 
@@ -28,3 +29,12 @@ def test_histories_are_checked_in() -> None:
 async def test_history_replays(path: Path) -> None:
     outcome = await replay_file(path, all_workflows())
     assert outcome.error is None, outcome.error
+
+
+async def test_a_changed_workflow_fails_to_replay() -> None:
+    # The negative control: the replay check can fail, and fails on exactly this change.
+    recorded = next(p for p in HISTORIES if p.stem == "reservation_expiry_continue_as_new")
+    assert (await replay_file(recorded, all_workflows())).error is None
+    outcome = await replay_file(recorded, [ChangedExpiryWorkflow])
+    assert outcome.error is not None
+    assert "Nondeterminism" in outcome.error or "nondeterminism" in outcome.error.lower()
