@@ -148,7 +148,8 @@ def test_status_change_payload_matches_the_realtime_contract() -> None:
 
 
 @pytest.mark.parametrize(("attempt", "seconds"), [(1, 1), (2, 4), (3, 16), (4, 64), (5, None)])
-def test_next_retry_follows_the_seed_backoff(attempt: int, seconds: int | None) -> None:
+def test_next_retry_at_follows_the_policy_it_is_given(attempt: int, seconds: int | None) -> None:
+    # The saga's own policy is read from its history in test_checkout_retry_policy.py.
     policy = RetryPolicy(
         initial_interval=timedelta(seconds=1),
         backoff_coefficient=4,
