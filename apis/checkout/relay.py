@@ -65,6 +65,9 @@ class OutboxRelay:
     batch_size: int = 100
     poll_interval: float = 5.0
     last_error: str | None = field(default=None, init=False)
+    # How many passes ran and how many NOTIFYs woke it (what a person and the tests can see).
+    passes: int = field(default=0, init=False)
+    wakeups: int = field(default=0, init=False)
 
     async def drain_once(self) -> DrainResult:
         """One batch: start each claimed row's saga; failed starts stay for a later pass."""
@@ -131,6 +134,7 @@ class OutboxRelay:
                 wake.clear()
                 try:
                     await self.drain()
+                    self.passes += 1
                 # InterfaceError: the pool's connection died under us (PostgreSQL restarting).
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                     self.last_error = repr(exc)
@@ -150,6 +154,7 @@ class OutboxRelay:
 
     async def _listen(self, dsn: str, wake: asyncio.Event) -> asyncpg.Connection | None:
         def notified(*_: object) -> None:
+            self.wakeups += 1
             wake.set()
 
         with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):

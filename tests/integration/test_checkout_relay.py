@@ -47,9 +47,21 @@ async def test_notify_wakes_the_relay_and_the_saga_confirms(
     stop = asyncio.Event()
     running = asyncio.create_task(relay.run(stack.database_url, stop))
     try:
-        await asyncio.sleep(0.3)  # the relay's first pass and LISTEN are done
+
+        async def idle() -> None:
+            # LISTEN is set up before the first pass, which found nothing to do.
+            assert relay.passes == 1
+
+        await assert_eventually(idle)
         async with saga_worker(temporal_client, task_queue, db, redis, psp):
             ledger_id = str((await accept_order(db, redis, psp)).order_ledger_id)
+
+            async def published() -> None:
+                assert await relay.pending() == 0
+                assert (relay.wakeups, relay.passes) == (1, 2)
+
+            # Within 2 s, with the next poll 600 s away: the NOTIFY woke it, for one more pass.
+            await assert_eventually(published, timeout=2)
 
             async def confirmed() -> None:
                 assert (await ledger_view(db, ledger_id))["status"] == "CONFIRMED"
