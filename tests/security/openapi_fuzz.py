@@ -1,13 +1,17 @@
-"""Schemathesis over one front's OpenAPI spec, in-process, bounded and deterministic.
+"""Schemathesis over one front's OpenAPI spec, in-process, bounded, replayable by its seed.
 
-Each operation gets `examples` positive and `examples` negative cases (derandomized, so a run
-is reproducible), sent with a service token so mutating routes are exercised past 401. Every
-response must pass schemathesis' checks: no 5xx, a documented status and content type, a body
-that matches its schema, invalid input rejected with a 4xx, missing credentials refused.
+Each operation gets `examples` positive and `examples` negative cases, drawn with a seed that
+changes every run (printed; `FUZZ_SEED=<n>` replays one), sent with a service token so
+mutating routes are exercised past 401. Every response must pass schemathesis' checks: no 5xx,
+a documented status and content type, a body that matches its schema, invalid input rejected
+with a 4xx, missing credentials refused.
 """
 
 from __future__ import annotations
 
+import os
+import random
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,6 +27,16 @@ from tests.security.tally import tried
 # second capture of a voided authorization a 409): those answers are right, so "positive data
 # must be accepted" does not apply. Every other built-in check runs.
 _EXCLUDED_CHECKS = [positive_data_acceptance]
+
+# A new seed every run finds new cases over time; the printed one replays a failure.
+SEED = int(os.environ.get("FUZZ_SEED") or random.randrange(2**32))
+print(f"OpenAPI fuzz seed {SEED} (FUZZ_SEED={SEED} replays this run)", file=sys.stderr)
+# Generation-speed checks only: slow fronts and large bodies are what this fuzzing is for.
+_SUPPRESSED = [
+    hypothesis.HealthCheck.too_slow,
+    hypothesis.HealthCheck.data_too_large,
+    hypothesis.HealthCheck.filter_too_much,
+]
 
 
 def fuzz_app(
@@ -64,13 +78,13 @@ def fuzz_app(
 def _run_cases(strategy: Any, mode: GenerationMode, headers: dict[str, str], examples: int) -> int:
     count = 0
 
+    @hypothesis.seed(SEED)
     @hypothesis.given(case=strategy)
     @hypothesis.settings(
         max_examples=examples,
-        derandomize=True,
         database=None,
         deadline=None,
-        suppress_health_check=list(hypothesis.HealthCheck),
+        suppress_health_check=_SUPPRESSED,
         phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate, hypothesis.Phase.shrink],
     )
     def check(case: Any) -> None:
