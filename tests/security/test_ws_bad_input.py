@@ -97,7 +97,7 @@ async def _replies(client: Client, frame: str | bytes) -> list[dict[str, Any]]:
     """Send one frame, then a ping: what arrives before the pong answers the frame."""
     await client.ws.send(frame)
     await client.send({"type": "ping", "id": "probe"})
-    answers = []
+    answers: list[dict[str, Any]] = []
     while True:
         reply = await client.recv(5)
         if reply.get("type") == "pong" and reply.get("ref") == "probe":
