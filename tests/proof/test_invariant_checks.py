@@ -141,3 +141,72 @@ def test_a_lost_write_and_a_broken_chain_are_caught() -> None:
     assert chips_lost(load, [lost]) == 5
     assert "every ledger chain verifies" in failed
     assert "every idempotency key applied once" in failed
+
+
+DECLINED = str(uuid.uuid4())
+
+
+def test_a_declined_order_that_started_a_saga_is_caught() -> None:
+    facts = _facts()
+    declined = {"id": DECLINED, "status": "PAYMENT_DECLINED", "authorization_id": "a3"}
+    clean = replace(facts, ledger={**facts.ledger, "k3": declined})
+    assert _failed_checks(clean) == []
+    ordered = replace(clean, orders={**clean.orders, DECLINED: [{"status": "CREATED"}]})
+    assert _failed_checks(ordered) == ["declined orders started nothing"]
+
+
+def test_a_supply_counter_that_disagrees_with_the_balances_is_caught() -> None:
+    load, accounts = _balance()
+    held = sum(a.balance for a in accounts)
+    failed = [c.name for c in check_balances(load, accounts, (held + 7, held)) if not c.passed]
+    assert failed == ["economy supply equals every balance and pot"]
+
+
+def test_an_unanswered_balance_call_is_caught() -> None:
+    load, accounts = _balance()
+    load.violations.append("credit k-9: replay answered INTERNAL")
+    assert _failed_balance_checks(load, accounts) == ["every balance call answered under its key"]
+
+
+def test_a_balance_off_its_acknowledged_calls_is_caught() -> None:
+    load, [account] = _balance()
+    # Reserved chips left behind: the balance figure is right, the reservation is not.
+    stuck = replace(account, reserved=3)
+    assert _failed_balance_checks(load, [stuck]) == [
+        "no negative balance; each equals its acknowledged calls"
+    ]
+
+
+# Every invariant the proof reports, with the test above that feeds it its flaw. A check
+# added to the proof without a test here fails the test below.
+COVERED = {
+    "every order answered (202 or 402) under its key": test_an_unanswered_order_is_caught,
+    "every accepted order recorded (none lost)": test_each_flaw_is_caught,
+    "every accepted order CONFIRMED or FAILED (none stuck)": test_each_flaw_is_caught,
+    "one saga per accepted order, completed": test_each_flaw_is_caught,
+    "one order row per ledger, one reservation per order and product": test_each_flaw_is_caught,
+    "declined orders started nothing": test_a_declined_order_that_started_a_saga_is_caught,
+    "confirmed orders: order, stock and capture": test_each_flaw_is_caught,
+    "failed orders: every compensation done": test_each_flaw_is_caught,
+    "no payment captured or voided twice": test_each_flaw_is_caught,
+    "stock conserved per product": test_each_flaw_is_caught,
+    "every balance call answered under its key": test_an_unanswered_balance_call_is_caught,
+    "no negative balance; each equals its acknowledged calls": (
+        test_a_balance_off_its_acknowledged_calls_is_caught
+    ),
+    "economy supply equals every balance and pot": (
+        test_a_supply_counter_that_disagrees_with_the_balances_is_caught
+    ),
+    "every ledger chain verifies": test_a_lost_write_and_a_broken_chain_are_caught,
+    "every idempotency key applied once": test_a_doubled_credit_is_caught,
+}
+
+
+def test_every_order_and_balance_invariant_has_a_flaw_test() -> None:
+    names = {c.name for c in check_orders(_load(), _facts())}
+    names |= {
+        c.name if not c.name.startswith("chips conserved") else "chips conserved"
+        for c in check_balances(*_balance(), (0, 0))
+    }
+    covered = set(COVERED) | {"chips conserved"}  # test_a_doubled_credit_is_caught
+    assert names == covered
