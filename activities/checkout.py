@@ -19,6 +19,7 @@ from domain.checkout.ledger import LedgerRepository
 from domain.checkout.models import LedgerStatus, StatusChange
 from domain.errors import DomainError
 from infra.db.connection import Connection
+from infra.faults import fault_point
 from workflows.checkout.models import LedgerStatusInput
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class SagaLedger:
                 )
         except Exception as exc:
             raise await self._failure(order_ledger_id, step, exc) from exc
+        fault_point(f"after_effect:{step}")
         count_outcome(change)
         await self.announce(change)
 
@@ -86,6 +88,7 @@ class SagaLedger:
             yield
         except Exception as exc:
             raise await self._failure(order_ledger_id, step, exc) from exc
+        fault_point(f"after_effect:{step}")
         await self.record(order_ledger_id, step, outcome, status=status)
 
     async def record(

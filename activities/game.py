@@ -26,6 +26,7 @@ from domain.game.lobby import TableDirectory
 from domain.game.money import BalanceMode
 from domain.gateway.channels import user_channel
 from domain.gateway.tables import TableEventLog
+from infra.faults import fault_point
 from workflows.game.models import BuyInInput, CashOutInput, TableEffects
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class GameActivities:
             return
         try:
             await call()
+            fault_point(f"after_effect:{what}")
         except BalanceCallError as exc:
             if self._mode is BalanceMode.DUAL and exc.unreachable:
                 # The permissive decision: the game goes on; reconciliation settles it later.

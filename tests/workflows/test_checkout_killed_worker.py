@@ -1,0 +1,130 @@
+"""A worker SIGKILLed after a step's effect is committed and before Temporal hears of it.
+
+The dangerous case for exactly-once: the capture is applied (or the stock reserved, or the
+order created), and the activity's completion is lost with the process. The worker runs as a
+real `saga worker` child process with a fault point armed (infra/faults.py); it dies by
+SIGKILL at that point; a second worker finishes the saga. The step's effect must exist once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+from temporalio.client import Client
+
+from domain.checkout.models import Accepted, AcceptedOrder, workflow_id_for
+from domain.payments.psp import MockPsp
+from infra.faults import FAULT_ONCE_FILE, FAULT_POINT
+from infra.ports import free_port
+from tests.checkout_support import accept_order, ledger_view, seed_catalog
+from tests.conftest import SessionStack
+from workflows.checkout.models import OrderSagaInput, SagaOptions
+from workflows.checkout.order_saga import OrderSagaWorkflow
+
+QUEUES = ["order-saga", "orders", "inventory", "payments"]
+
+
+@contextmanager
+def worker(stack: SessionStack, home: Path, **fault: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`saga worker` for the order saga's queues against the session's servers."""
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": stack.temporal_address,
+        "DATABASE_URL": stack.database_url,
+        "REDIS_URL": stack.redis_url,
+        "SAGA_HOME": str(home),
+        "WORKER_METRICS_PORT": str(free_port()),
+        **fault,
+    }
+    with (home / f"worker-{uuid.uuid4().hex[:6]}.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "saga", "worker", *QUEUES], env=env, stdout=log, stderr=log
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+
+
+async def _effects(db: asyncpg.Pool, ledger_id: str) -> dict[str, int]:
+    """How many times each step's effect exists for this order."""
+    ledger = uuid.UUID(ledger_id)
+    order_id = await db.fetchval("SELECT order_id FROM orders WHERE order_ledger_id = $1", ledger)
+    authorization = await db.fetchval(
+        "SELECT authorization_id FROM order_ledger WHERE order_ledger_id = $1", ledger
+    )
+    return {
+        "create_order": int(
+            await db.fetchval("SELECT count(*) FROM orders WHERE order_ledger_id = $1", ledger)
+        ),
+        # The order holds 2 widgets: reserved twice would show as 4.
+        "reserve_inventory": int(
+            await db.fetchval("SELECT stock_reserved FROM products WHERE product_id = 'widget'")
+        )
+        // 2
+        if order_id is not None
+        else 0,
+        "capture_payment": int(
+            await db.fetchval(
+                "SELECT count(*) FROM payment_operations WHERE authorization_id = $1 "
+                "AND operation = 'capture' AND outcome = 'captured'",
+                authorization,
+            )
+        ),
+    }
+
+
+@pytest.mark.parametrize("step", ["create_order", "reserve_inventory", "capture_payment"])
+async def test_a_step_killed_after_its_effect_applies_once(
+    step: str,
+    stack: SessionStack,
+    temporal_client: Client,
+    db: asyncpg.Pool,
+    redis: aioredis.Redis,
+    tmp_path: Path,
+) -> None:
+    await seed_catalog(db)
+    placed = await accept_order(db, redis, MockPsp(db))
+    assert isinstance(placed, Accepted)
+    ledger_id = str(placed.order_ledger_id)
+    payload = await db.fetchval(
+        "SELECT payload FROM outbox WHERE aggregate_id = $1", placed.order_ledger_id
+    )
+    # Production's queues and policy, with a short activity timeout: the killed attempt is
+    # retried once its 3 s run out, not after the default 30 s.
+    saga = OrderSagaInput.of(
+        AcceptedOrder.from_json(payload),
+        SagaOptions(activity_timeout_seconds=3, retry_initial_interval_ms=100),
+    )
+    fired = tmp_path / "fired"
+    armed = {FAULT_POINT: f"after_effect:{step}", FAULT_ONCE_FILE: str(fired)}
+    with worker(stack, tmp_path, **armed) as doomed:
+        handle = await temporal_client.start_workflow(
+            OrderSagaWorkflow.run, saga, id=workflow_id_for(ledger_id), task_queue="order-saga"
+        )
+        returncode = await asyncio.to_thread(doomed.wait, 60)
+    assert returncode == -9, "the worker should have died by SIGKILL at the fault point"
+    assert fired.exists()
+    assert (await _effects(db, ledger_id))[step] == 1  # committed before the kill
+    with worker(stack, tmp_path):
+        result = await asyncio.wait_for(handle.result(), timeout=90)
+    assert result.status == "CONFIRMED"
+    assert await _effects(db, ledger_id) == {
+        "create_order": 1,
+        "reserve_inventory": 1,
+        "capture_payment": 1,
+    }
+    view = await ledger_view(db, ledger_id)
+    assert [s["step"] for s in view["steps"]].count(step) == 1
