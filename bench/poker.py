@@ -106,35 +106,51 @@ async def busy_table(
     """Act as fast as the table allows until `until`."""
     hand: dict[str, Any] | None = None
     while time.perf_counter() < until:
-        if hand is None or hand.get("to_act") is None:
-            table = (await http.get(f"/tables/{table_id}")).json()
-            hand = table["hand"]
-            if hand is None or hand.get("to_act") is None:
-                await asyncio.sleep(0.05)
-                hand = None
-                continue
-        actor = str(hand["to_act"])
-        player = players[actor]
-        while not player.acted.empty():
-            player.acted.get_nowait()
-        started = time.perf_counter()
-        reply = await player.request(
-            {"type": "table.action", "table_id": table_id, "action": _next_action(hand, actor)}
-        )
-        answered = time.perf_counter()
-        if reply.get("type") != "table.action.result":
-            s.errors += 1
-            hand = None
-            continue
         try:
-            seen = await asyncio.wait_for(player.acted.get(), 10)
-        except TimeoutError:
+            hand = await _one_action(http, table_id, players, hand, s)
+        except (TimeoutError, websockets.ConnectionClosed, httpx.HTTPError) as exc:
+            # A dropped socket or a refused request is reported, and the table plays on.
             s.errors += 1
-            seen = float("nan")
-        s.round_trip.append(answered - started)
+            print(f"table {table_id}: {type(exc).__name__} {exc}", flush=True)
+            hand = None
+            await asyncio.sleep(0.5)
+
+
+async def _one_action(
+    http: httpx.AsyncClient,
+    table_id: str,
+    players: dict[str, Player],
+    hand: dict[str, Any] | None,
+    s: Samples,
+) -> dict[str, Any] | None:
+    """One action of whoever is to act; the hand as it stands after it (None: look again)."""
+    if hand is None or hand.get("to_act") is None:
+        table = (await http.get(f"/tables/{table_id}")).json()
+        hand = table["hand"]
+        if hand is None or hand.get("to_act") is None:
+            await asyncio.sleep(0.05)
+            return None
+    actor = str(hand["to_act"])
+    player = players[actor]
+    while not player.acted.empty():
+        player.acted.get_nowait()
+    started = time.perf_counter()
+    reply = await player.request(
+        {"type": "table.action", "table_id": table_id, "action": _next_action(hand, actor)}
+    )
+    answered = time.perf_counter()
+    if reply.get("type") != "table.action.result":
+        s.errors += 1
+        return None
+    s.round_trip.append(answered - started)
+    try:
+        seen = await asyncio.wait_for(player.acted.get(), 10)
+    except TimeoutError:
+        s.errors += 1  # the event never came: counted, not timed
+    else:
         s.to_event.append(seen - started)
-        after = reply["result"].get("hand")
-        hand = after if after and after.get("hand_id") == hand.get("hand_id") else None
+    after: dict[str, Any] | None = reply["result"].get("hand")
+    return after if after and after.get("hand_id") == hand.get("hand_id") else None
 
 
 async def run_tables(
