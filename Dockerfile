@@ -12,6 +12,8 @@ COPY activities ./activities
 COPY apis ./apis
 COPY protos ./protos
 COPY temporal ./temporal
+# The player web app's files, installed next to the packages; the gateway serves them at /.
+COPY web ./web
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir . \
  && /opt/venv/bin/pip install --no-cache-dir grpcio-tools mypy-protobuf \

@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 PROTOS := $(shell find protos -name '*.proto')
 PROTO_STAMP := $(VENV)/.protos-stamp
 
-.PHONY: up test lint typecheck pytest protos bench clean
+.PHONY: up test lint typecheck pytest promtool browser protos bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,15 @@ lint: $(PROTO_STAMP)
 typecheck: $(PROTO_STAMP)
 	$(BIN)/mypy .
 
-pytest: $(PROTO_STAMP)
+# The alert rules' unit tests (tests/unit/test_alert_rules.py) run Debian's promtool.
+promtool:
+	@command -v promtool >/dev/null || (apt-get update && apt-get install -y prometheus)
+
+# The web app's browser tests (tests/web) drive Debian's Chromium; Playwright cannot download its own.
+browser:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+pytest: $(PROTO_STAMP) promtool browser
 	$(BIN)/pytest
 
 test: lint typecheck pytest

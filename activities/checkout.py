@@ -61,6 +61,7 @@ class SagaLedger:
         """The block's writes on the yielded connection and the ledger step, in one transaction."""
         # Failures leave as activity errors (`_failure`); the change is announced after commit.
         ledger_id = uuid.UUID(order_ledger_id)
+        await self._note_lost_attempts(order_ledger_id, step)
         try:
             async with self._pool.acquire() as conn, conn.transaction():
                 yield conn
@@ -84,6 +85,7 @@ class SagaLedger:
     ) -> AsyncIterator[None]:
         """A step done elsewhere (the PSP): recorded once the block succeeded; errors as `step`."""
         # No connection is held while the block runs: it waits on another service.
+        await self._note_lost_attempts(order_ledger_id, step)
         try:
             yield
         except Exception as exc:
@@ -130,6 +132,18 @@ class SagaLedger:
         """Publish a status change for the gateway (None: the step was already recorded)."""
         if change is not None:
             await announce(self._redis, change)
+
+    async def _note_lost_attempts(self, order_ledger_id: str, step: str) -> None:
+        """On a retry, count the earlier attempts that timed out or died with their worker."""
+        if not activity.in_activity() or activity.info().attempt == 1:
+            return
+        try:
+            async with self._pool.acquire() as conn:
+                await LedgerRepository(conn).note_lost_attempts(
+                    uuid.UUID(order_ledger_id), step, activity.info().attempt
+                )
+        except Exception:
+            log.warning("could not count the lost attempts of %s", step, exc_info=True)
 
     async def _note_retry(self, order_ledger_id: str, step: str) -> None:
         info = activity.info()

@@ -22,7 +22,9 @@ from temporalio.exceptions import ApplicationError
 
 from activities.game_reconciliation import RECONCILE_QUEUE
 from clients.balance import BalanceCallError, Move, TableMoney
+from domain.events.model import HAND_STREAM
 from domain.game.lobby import TableDirectory
+from domain.game.metrics import count_table_events
 from domain.game.money import BalanceMode
 from domain.gateway.channels import user_channel
 from domain.gateway.tables import TableEventLog
@@ -31,8 +33,6 @@ from workflows.game.models import BuyInInput, CashOutInput, TableEffects
 
 log = logging.getLogger(__name__)
 LOBBY_CHANNEL = "lobby"
-# Hand results, read by the event service's consumer group (docs/poker.md).
-HAND_STREAM = "events:hands"
 
 
 class GameActivities:
@@ -156,3 +156,4 @@ class GameActivities:
         if effects.summary is not None and await self._directory.put(effects.summary):
             update = {"kind": "table.updated", **effects.summary}
             await self._redis.publish(LOBBY_CHANNEL, json.dumps(update))
+        count_table_events(e.data for e in effects.events)

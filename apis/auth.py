@@ -86,9 +86,12 @@ def install_auth(app: FastAPI, jwt_secret: SecretStr) -> None:
 def request_claims(request: Request) -> Claims:
     """The verified caller of an HTTP request (the app was given its secret by install_auth)."""
     secret: SecretStr = request.app.state.jwt_secret
-    return authenticate(
+    claims = authenticate(
         secret.get_secret_value(), bearer_token(request.headers.get("authorization"))
     )
+    # Where the request's log line (infra/http_telemetry.py) finds who called.
+    request.state.claims = claims
+    return claims
 
 
 def caller(

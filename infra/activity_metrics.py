@@ -7,7 +7,7 @@ from typing import Any
 from prometheus_client import Counter
 from temporalio import activity, client, worker
 
-from infra.telemetry import correlation_id
+from infra.logs import correlation_id
 
 ACTIVITY_RETRIES = Counter(
     "saga_activity_retries_total",

@@ -1,15 +1,20 @@
-"""Per-request telemetry for every HTTP front: a correlation id, a latency histogram, a count."""
+"""Per-request telemetry for every HTTP front: a correlation id, a log line, latency, a count."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
+from typing import Any
 
 from opentelemetry import trace
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from infra.telemetry import correlation_id, new_correlation_id
+from infra.logs import correlation_id, new_correlation_id
+from infra.telemetry import UNTRACED_PATHS
+
+log = logging.getLogger(__name__)
 
 REQUESTS = Counter(
     "saga_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
@@ -22,12 +27,16 @@ REQUEST_ID_HEADER = b"x-request-id"
 TRACE_ID_HEADER = b"x-trace-id"
 # A caller's id is echoed into logs and headers, so only short, plain ids are taken.
 _SAFE_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+# Probes and scrapes every few seconds would be most of the lines; they log at DEBUG. Matched
+# as the tracing exclusion matches them (anywhere in the path: /api/health too).
+_ROUTINE = re.compile("|".join(re.escape(path) for path in UNTRACED_PATHS.split(",")))
 
 
 class ObservedRequests:
-    """ASGI middleware: `X-Request-Id` in and out (the logs' correlation id), latency, count.
+    """ASGI middleware: `X-Request-Id` in and out, one JSON log line, latency, count.
 
-    While tracing is on, the answer also names its trace in `X-Trace-Id`, to look it up.
+    The answer names its trace in `X-Trace-Id`, to look its log lines up; the line carries
+    method, route template, status, duration and the authenticated caller's subject.
 
     Pure ASGI rather than `BaseHTTPMiddleware`, so WebSockets and streaming pass untouched
     and the route template is read after routing has filled it in.
@@ -76,4 +85,20 @@ class ObservedRequests:
             if self.timed is not None:
                 self.timed.labels(method, route, str(status)).observe(took)
             REQUESTS.labels(self.service, method, route, str(status)).inc()
+            _log_request(scope, method, route, status, took)
             correlation_id.reset(token)
+
+
+def _log_request(scope: Scope, method: str, route: str, status: int, took: float) -> None:
+    # Auth leaves the verified claims in the request's state (apis/auth.py `request_claims`).
+    state: dict[str, Any] = scope.get("state") or {}
+    claims = state.get("claims")
+    fields = {
+        "method": method,
+        "route": route,
+        "status": status,
+        "duration_ms": round(took * 1000, 2),
+        "subject": getattr(claims, "subject", None),
+    }
+    level = logging.DEBUG if _ROUTINE.search(str(scope.get("path", ""))) else logging.INFO
+    log.log(level, "%s %s %d", method, route, status, extra=fields)

@@ -51,6 +51,7 @@ class PlatformSettings(BaseSettings):
     worker_metrics_port: int = 9464
     relay_port: int = 8004
     game_port: int = 3001
+    event_port: int = 3003
 
     # Where other services answer; unset means this machine at the port above.
     edge_url: str | None = None
@@ -60,6 +61,9 @@ class PlatformSettings(BaseSettings):
     balance_url: str | None = None
     balance_grpc_address: str | None = None
     game_url: str | None = None
+    # Player profiles are served by the game service (DESIGN 5); `saga up` sets both.
+    player_url: str | None = None
+    event_url: str | None = None
 
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     log_level: str = "INFO"

@@ -1,21 +1,19 @@
-"""Logs, traces and library instrumentation, set up once per process by `configure_telemetry`.
+"""Traces and library instrumentation, set up once per process by `configure_telemetry`.
 
-Logs are JSON lines on stdout carrying the current span's trace and span ids and a
-correlation id. Traces go to the exporter that TRACE_EXPORTER names (none, console, otlp);
-with one set, FastAPI, httpx, asyncpg, Redis and gRPC calls become spans, and the
-Temporal client carries the context into workflows and activities.
+Every request, WebSocket frame, gRPC call and activity runs in a span, so its log lines
+(infra/logs.py) carry trace and span ids and its outgoing calls carry `traceparent`.
+TRACE_EXPORTER picks where spans go: with `none` (the default) they get ids and go nowhere;
+with `console` or `otlp`, FastAPI, httpx, asyncpg, Redis and gRPC calls and the Temporal
+client's workflows and activities are recorded and exported.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import TYPE_CHECKING, Literal, Protocol, TextIO
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -29,16 +27,16 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 from opentelemetry.trace import NonRecordingSpan, SpanContext
-from pythonjsonlogger.json import JsonFormatter
+
+from infra.logs import configure_logging
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from temporalio.client import Interceptor
 
     from infra.settings import PlatformSettings
-
-correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
 # Probes and scrapes would otherwise be most of the spans and say nothing.
 UNTRACED_PATHS = "/health,/ready,/metrics"
@@ -52,54 +50,11 @@ class _Instrumentor(Protocol):
 
 
 _provider: TracerProvider | None = None
-
-
-def new_correlation_id() -> str:
-    """A fresh id for one request or message, when the caller sent none."""
-    return uuid.uuid4().hex
-
-
-class _TraceContextFilter(logging.Filter):
-    """Stamp every record with the current span's ids and the correlation id."""
-
-    def __init__(self, service: str) -> None:
-        super().__init__()
-        self.service = service
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        context = trace.get_current_span().get_span_context()
-        record.trace_id = f"{context.trace_id:032x}" if context.is_valid else None
-        record.span_id = f"{context.span_id:016x}" if context.is_valid else None
-        record.correlation_id = correlation_id.get()
-        record.service = self.service
-        return True
-
-
-def json_log_handler(service: str, stream: TextIO | None = None) -> logging.Handler:
-    """JSON lines (stdout by default): time, level, logger, message, service, trace_id, ..."""
-    handler = logging.StreamHandler(stream or sys.stdout)
-    handler.addFilter(_TraceContextFilter(service))
-    handler.setFormatter(
-        JsonFormatter(
-            "{asctime}{levelname}{name}{message}{service}{trace_id}{span_id}{correlation_id}",
-            style="{",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-        )
-    )
-    return handler
-
-
-def configure_logging(service: str, level: str = "INFO") -> None:
-    """Every log line of the process as JSON on stdout, with the current trace's ids."""
-    root = logging.getLogger()
-    root.handlers[:] = [json_log_handler(service)]
-    root.setLevel(level.upper())
-    for noisy in ("uvicorn.access", "httpx", "temporalio.activity"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+_exporting = False
 
 
 def configure_telemetry(service: str, settings: PlatformSettings) -> TracerProvider | None:
-    """The one start-up call of every process: JSON logs, then tracing if an exporter is set."""
+    """The one start-up call of every process: JSON logs, then spans (exported if one is set)."""
     configure_logging(service, settings.log_level)
     return configure_tracing(
         service, settings.trace_exporter, otlp_endpoint=settings.otel_exporter_otlp_endpoint
@@ -113,15 +68,23 @@ def configure_tracing(
     otlp_endpoint: str | None = None,
     span_exporter: SpanExporter | None = None,
 ) -> TracerProvider | None:
-    """Export spans to the chosen sink and instrument the libraries; `none` does nothing.
+    """Instrument the libraries and export spans to the chosen sink; the exporting provider.
 
-    `span_exporter` (tests: an in-memory one) replaces the sink and exports each span at once;
-    it is not made the process's global provider, so `shutdown_tracing` undoes it all.
+    With `none`, spans only carry ids (nothing is recorded unless a caller sampled the trace,
+    nothing is exported) and None is returned. `span_exporter` (tests: an in-memory one)
+    replaces the sink and exports each span at once; it is not made the process's global
+    provider, so `shutdown_tracing` undoes it all.
     """
-    global _provider
-    if exporter == "none" and span_exporter is None:
+    global _provider, _exporting
+    resource = Resource.create({"service.name": service})
+    _exporting = exporter != "none" or span_exporter is not None
+    if not _exporting:
+        # Ids without the cost of recording: a trace is recorded only if a caller sampled it,
+        # so one that an exporting process started stays whole as it passes through here.
+        _provider = TracerProvider(resource=resource, sampler=ParentBased(ALWAYS_OFF))
+        _instrument_libraries(_provider)
         return None
-    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    provider = TracerProvider(resource=resource)
     if span_exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(span_exporter))
     elif exporter == "console":
@@ -142,30 +105,31 @@ def configure_tracing(
 
 def shutdown_tracing() -> None:
     """Flush and stop the provider and undo the library instrumentation (tests, shutdown)."""
-    global _provider
+    global _provider, _exporting
     if _provider is None:
         return
     for instrumentor in _instrumentors():
         if instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.uninstrument()
     _provider.shutdown()
-    _provider = None
+    _provider, _exporting = None, False
 
 
 def tracing_enabled() -> bool:
-    """Whether this process records spans (an exporter was configured)."""
-    return _provider is not None
+    """Whether this process exports spans (an exporter was configured)."""
+    return _exporting
 
 
 def tracer(name: str) -> trace.Tracer:
-    """A tracer of the configured provider (a no-op one while tracing is off)."""
+    """A tracer of the configured provider (a no-op one before `configure_tracing`)."""
     return (_provider or trace.get_tracer_provider()).get_tracer(name)
 
 
 def instrument_app(app: FastAPI) -> FastAPI:
-    """Server spans for one FastAPI app (WebSockets: one span per connection), if tracing.
+    """Server spans for one FastAPI app (WebSockets: one span per connection).
 
-    Probes and scrapes stay untraced; FastAPI's own tracing steps aside for this one.
+    A no-op before `configure_tracing`. Probes and scrapes stay untraced; FastAPI's own
+    tracing steps aside for this one.
     """
     if _provider is not None:
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -180,7 +144,7 @@ def instrument_app(app: FastAPI) -> FastAPI:
 
 
 def temporal_interceptors() -> list[Interceptor]:
-    """Temporal's tracing interceptor while tracing is on: it links workflows to their caller."""
+    """Temporal's tracing interceptor: activities run in a span linked to the workflow's caller."""
     if _provider is None:
         return []
     from temporalio.contrib.opentelemetry import TracingInterceptor

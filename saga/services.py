@@ -73,7 +73,7 @@ _SERVICES: list[tuple[str, tuple[str, ...], str, str, str]] = [
         ("gateway",),
         "gateway_port",
         "/health",
-        "Players' WebSocket /ws and HTTP proxy /api/{service}/... (metrics at /metrics)",
+        "Player web app: open / in a browser; WebSocket /ws, HTTP proxy /api/{service}/...",
     ),
     (
         "game",
@@ -81,6 +81,13 @@ _SERVICES: list[tuple[str, tuple[str, ...], str, str, str]] = [
         "game_port",
         "/health",
         "Game service: poker tables as workflows (OpenAPI at /docs; `saga poker --help`)",
+    ),
+    (
+        "events",
+        ("api", "events"),
+        "event_port",
+        "/health",
+        "Event service: GET /events, /events/aggregates; stores the session and hand streams",
     ),
     (
         "balance",

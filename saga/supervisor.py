@@ -115,6 +115,9 @@ class Supervisor:
         env = {**endpoints.as_env(), "SAGA_HOME": str(self.home), "PYTHONUNBUFFERED": "1"}
         # The gateway proxies /api/game/... and forwards table actions to the game we start.
         env["GAME_URL"] = self.settings.game_url or self.settings.service_url("game")
+        # Player profiles are served by the game (DESIGN 5); events by the event front.
+        env["PLAYER_URL"] = self.settings.player_url or self.settings.service_url("game")
+        env["EVENT_URL"] = self.settings.event_url or self.settings.service_url("event")
         for spec in platform_services(self.settings):
             process = ManagedProcess(
                 spec.name,

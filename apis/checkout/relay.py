@@ -21,6 +21,7 @@ from prometheus_client import Counter, Histogram
 from apis.fronts import http_front
 from domain.checkout.models import AcceptedOrder
 from domain.checkout.outbox import ORDER_EVENTS_CHANNEL, OutboxRepository, OutboxRow
+from domain.checkout.stuck import watch_stuck_sagas
 from infra.db.pool import create_pool
 from infra.serving import hosted_server, serve_until_signalled
 from infra.settings import PlatformSettings
@@ -195,7 +196,7 @@ async def run_relay(settings: PlatformSettings) -> None:
     try:
         await serve_until_signalled(
             servers=[server],
-            tasks=[relay.run(settings.resolved_database_url, stop)],
+            tasks=[relay.run(settings.resolved_database_url, stop), watch_stuck_sagas(pool)],
             stop=stop,
             grace_seconds=5,
         )

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 
 import redis.asyncio as aioredis
 from fastapi import Header, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from apis.auth import Caller, require_acting_for
 from apis.fronts import http_front
+from apis.game.players import router as players_router
 from apis.game.tables import Tables, new_table_id
 from apis.problems import PROBLEM_RESPONSES, problem
 from domain.errors import DomainError, ErrorCode, Forbidden, NotFound, ValidationFailed
@@ -19,6 +20,7 @@ from domain.game import InvalidRules, TableRules
 from domain.game.lobby import Mutes, TableDirectory
 from domain.game.money import USER_ID
 from domain.game.settings import GameSettings
+from infra.db.pool import create_pool
 from infra.temporal_client import connect_temporal
 from workflows.game.models import ActRequest, SitRequest, TableConfig
 
@@ -34,14 +36,14 @@ class TableCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=60)
-    small_blind: int = Field(ge=1, le=1_000_000)
-    big_blind: int = Field(ge=1, le=2_000_000)
-    min_buy_in: int = Field(ge=1, le=1_000_000_000)
-    max_buy_in: int = Field(ge=1, le=1_000_000_000)
-    max_seats: int = Field(ge=2, le=10)
-    action_timeout_seconds: int = Field(default=30, ge=1, le=600)
-    rake_bps: int = Field(default=500, ge=0, le=1_000)
-    rake_cap: int | None = Field(default=None, ge=0)
+    small_blind: StrictInt = Field(ge=1, le=1_000_000)
+    big_blind: StrictInt = Field(ge=1, le=2_000_000)
+    min_buy_in: StrictInt = Field(ge=1, le=1_000_000_000)
+    max_buy_in: StrictInt = Field(ge=1, le=1_000_000_000)
+    max_seats: StrictInt = Field(ge=2, le=10)
+    action_timeout_seconds: StrictInt = Field(default=30, ge=1, le=600)
+    rake_bps: StrictInt = Field(default=500, ge=0, le=1_000)
+    rake_cap: StrictInt | None = Field(default=None, ge=0)
 
 
 class SeatCreate(BaseModel):
@@ -50,8 +52,8 @@ class SeatCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user_id: UserId
-    buy_in: int = Field(ge=1, le=1_000_000_000)
-    seat: int | None = Field(default=None, ge=0, le=9)
+    buy_in: StrictInt = Field(ge=1, le=1_000_000_000)
+    seat: StrictInt | None = Field(default=None, ge=0, le=9)
 
 
 class ActionCreate(BaseModel):
@@ -61,7 +63,7 @@ class ActionCreate(BaseModel):
 
     user_id: UserId
     action: str = Field(pattern=r"^(fold|check|call|bet|raise|all_in)$")
-    amount: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    amount: StrictInt | None = Field(default=None, ge=1, le=1_000_000_000)
 
 
 class MuteCreate(BaseModel):
@@ -70,7 +72,7 @@ class MuteCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     channel: str = Field(pattern=r"^(lobby|table:t[0-9a-f]{10})$")
-    minutes: int = Field(ge=1, le=7 * 24 * 60)
+    minutes: StrictInt = Field(ge=1, le=7 * 24 * 60)
 
 
 TableIdPath = Annotated[str, Path(max_length=64)]
@@ -95,9 +97,12 @@ def create_app(settings: GameSettings) -> Any:
         )
         app.state.mutes = Mutes(redis)
         app.state.redis = redis
+        # Player profiles (apis/game/players.py); min_size=0 so tables serve with PostgreSQL down.
+        app.state.pool = await create_pool(settings.resolved_database_url, min_size=0, max_size=4)
         try:
             yield
         finally:
+            await app.state.pool.close()
             await redis.aclose()
 
     app = http_front(
@@ -121,6 +126,8 @@ def create_app(settings: GameSettings) -> Any:
             response.status_code = 503
             return {"status": "degraded", "redis": False}
         return {"status": "ok", "service": "game"}
+
+    app.include_router(players_router)
 
     @app.post("/tables", status_code=201)
     async def open_table(body: TableCreate, request: Request, claims: Caller) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import DomainError, ErrorCode, Unavailable
 from domain.game.lobby import TableDirectory
+from domain.game.metrics import TABLES_OPENED, timed_action
 from domain.game.money import TABLE_ID
 from workflows.game.models import (
     GAME_TASK_QUEUE,
@@ -108,6 +109,7 @@ class Tables:
             if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
                 raise Unavailable("Temporal is unreachable; retry shortly") from None
             raise
+        TABLES_OPENED.inc()
         summary = table_summary(state, False)
         await self.directory.put(summary)
         return summary
@@ -140,7 +142,8 @@ class Tables:
     async def act(self, table_id: str, request: ActRequest) -> dict[str, Any]:
         """One action of the player to act."""
         handle = self._handle(table_id)
-        view: dict[str, Any] = await self._call(
-            table_id, handle.execute_update(TableWorkflow.act, request)
-        )
+        with timed_action():
+            view: dict[str, Any] = await self._call(
+                table_id, handle.execute_update(TableWorkflow.act, request)
+            )
         return view

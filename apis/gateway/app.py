@@ -20,6 +20,7 @@ from apis.gateway.limits import limit_ip, limit_user
 from apis.gateway.observability import TraceContext, current_trace
 from apis.gateway.proxy import router as proxy_router
 from apis.gateway.settings import GatewaySettings
+from apis.gateway.webapp import router as webapp_router
 from apis.gateway.websocket import ABORT_EXTENSION, websocket_endpoint
 from apis.problems import PROBLEM_RESPONSES, problem
 from clients.balance.client import BalanceCallError
@@ -184,6 +185,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return JSONResponse({"channel": channel.name, "instances": receivers}, 202)
 
     app.include_router(proxy_router)
+    app.include_router(webapp_router)
     app.add_api_websocket_route("/ws", websocket_endpoint)
     app.state.started_at = time.time()
     return app

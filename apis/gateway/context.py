@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ class Gateway:
     tables: TableEventLog
     game: GameClient
     balance: BalanceClient
+    # How many closed sockets do their Redis bookkeeping at once (apis/gateway/websocket.py).
+    session_ends: asyncio.Semaphore
 
     @property
     def user_limit(self) -> RateLimit:
@@ -112,6 +115,8 @@ async def open_gateway(settings: GatewaySettings) -> AsyncIterator[Gateway]:
             ServiceToken(settings.jwt_secret.get_secret_value(), "gateway"),
             timeout_seconds=5.0,
         ),
+        # Half the pool: live sockets' frames keep the other half.
+        session_ends=asyncio.Semaphore(max(1, settings.redis_max_connections // 2)),
     )
     await hub.start()
     try:

@@ -7,6 +7,8 @@ import time
 from dataclasses import asdict
 from typing import Any
 
+from opentelemetry.trace import Span
+
 from apis.auth import authenticate
 from apis.gateway.context import Gateway
 from apis.gateway.observability import TraceContext
@@ -30,6 +32,7 @@ from domain.gateway.frames import (
     parse_client_frame,
     reply_frame,
 )
+from infra.telemetry import tracer
 from infra.tokens import Claims
 
 log = logging.getLogger(__name__)
@@ -53,10 +56,17 @@ class FrameSession:
         self.conn.offer(error_frame(code, message, ref))
 
     async def handle(self, text: str) -> None:
-        """Process one text frame; every failure becomes an error frame."""
+        """Process one text frame in its own span; every failure becomes an error frame."""
+        # A span per frame: its log lines and upstream calls get their own span id, under the
+        # connection's trace.
+        with tracer(__name__).start_as_current_span("websocket frame") as span:
+            await self._handle(text, span)
+
+    async def _handle(self, text: str, span: Span) -> None:
         ref: str | None = None
         try:
             frame = parse_client_frame(text)
+            span.update_name(f"websocket {frame.type}")
             ref = frame.id
             metrics.MESSAGES_IN.labels(frame.type).inc()
             if not await self._within_rate():

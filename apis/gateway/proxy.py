@@ -15,7 +15,7 @@ from apis.gateway.observability import TraceContext, current_trace
 from apis.problems import problem
 from domain.errors import ErrorCode
 from domain.gateway import metrics
-from infra.telemetry import correlation_id
+from infra.logs import correlation_id
 
 KNOWN_UPSTREAMS = ("edge", "balance", "game", "player", "event")
 _HOP_BY_HOP = {

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import uvicorn
+from fastapi import FastAPI
 
 from apis.gateway.app import create_app
+from apis.gateway.context import Gateway
 from apis.gateway.settings import GatewaySettings
+from domain.gateway.frames import CloseCode
+from infra.serving import GracefulServer, HostedServer, SocketCloser, run_server, uvicorn_config
 from infra.telemetry import configure_telemetry
 
+# Thousands of sockets each append SESSION_ENDED and announce presence as they close: their
+# bookkeeping needs more than the few seconds an HTTP request does.
+SHUTDOWN_GRACE_SECONDS = 30.0
 
-def server_config(settings: GatewaySettings, port: int | None = None) -> uvicorn.Config:
+
+def server_config(
+    settings: GatewaySettings, port: int | None = None, app: FastAPI | None = None
+) -> uvicorn.Config:
     """The uvicorn config of one gateway instance (also used by tests and the benchmark)."""
-    return uvicorn.Config(
-        create_app(settings),
-        host=settings.bind_host,
-        port=settings.gateway_port if port is None else port,
-        log_level="warning",
-        access_log=False,
+    return uvicorn_config(
+        create_app(settings) if app is None else app,
+        settings.bind_host,
+        settings.gateway_port if port is None else port,
         lifespan="on",
         # The protocol-level keepalive drops dead TCP peers; the app's heartbeat sweep
         # handles clients that are connected but silent.
@@ -29,13 +37,34 @@ def server_config(settings: GatewaySettings, port: int | None = None) -> uvicorn
         # of sockets costs a fraction of the legacy protocol's per-frame task machinery.
         ws="websockets-sansio",
         backlog=4096,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
+
+
+def socket_closer(app: FastAPI) -> SocketCloser:
+    """What the server runs at shutdown: every WebSocket of `app` closed with 1001 and why."""
+
+    async def close_sockets() -> int:
+        gateway: Gateway | None = getattr(app.state, "gateway", None)
+        if gateway is None:
+            return 0
+        return await gateway.hub.close_all(CloseCode.GOING_AWAY, "gateway shutting down")
+
+    return close_sockets
+
+
+def gateway_server(
+    settings: GatewaySettings, port: int | None = None, *, hosted: bool = False
+) -> GracefulServer:
+    """A gateway server; `hosted` leaves the signals to the caller (tests, other processes)."""
+    app = create_app(settings)
+    server = HostedServer if hosted else GracefulServer
+    return server(server_config(settings, port, app), close_sockets=socket_closer(app))
 
 
 def run_gateway(settings: GatewaySettings) -> None:
     """Serve until SIGINT/SIGTERM."""
     settings.refuse_default_secrets()
-    # Before the app is built: its factory instruments it when tracing is on.
+    # Before the app is built: its factory instruments it.
     configure_telemetry("gateway", settings)
-    uvicorn.Server(server_config(settings)).run()
+    run_server(gateway_server(settings))

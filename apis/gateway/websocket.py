@@ -20,7 +20,7 @@ from domain.gateway import metrics
 from domain.gateway.channels import user_channel
 from domain.gateway.connection import Connection
 from domain.gateway.frames import CloseCode, encode, error_frame
-from infra.telemetry import correlation_id
+from infra.logs import correlation_id
 from infra.tokens import Claims
 
 log = logging.getLogger(__name__)
@@ -138,17 +138,20 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         log.info("websocket connected", extra=log_fields)
         await _pump(session, websocket, settings.ws_max_frame_bytes)
     finally:
-        await hub.remove(conn)
         await conn.finish()
         code = conn.close_code or CloseCode.NORMAL
         metrics.DISCONNECTS.labels(str(code)).inc()
-        try:
-            await gateway.sessions.ended(
-                conn.connection_id, conn.user_id, conn.client_type, conn.connected_at, code
-            )
-            await gateway.presence.announce(conn.user_id)
-        except Exception as exc:
-            log.warning("session end bookkeeping failed: %s", exc, extra=log_fields)
+        # Thousands of sockets closing at once (a shutdown, a network blip) wait their turn
+        # here rather than in the Redis pool, whose wait times out: each session is recorded.
+        async with gateway.session_ends:
+            await hub.remove(conn)
+            try:
+                await gateway.sessions.ended(
+                    conn.connection_id, conn.user_id, conn.client_type, conn.connected_at, code
+                )
+                await gateway.presence.announce(conn.user_id)
+            except Exception as exc:
+                log.warning("session end bookkeeping failed: %s", exc, extra=log_fields)
         log.info("websocket closed", extra={**log_fields, "close_code": int(code)})
 
 

@@ -167,17 +167,45 @@ class LedgerRepository:
     async def note_retry(
         self, order_ledger_id: uuid.UUID, step: str, attempt: int, next_retry_at: datetime | None
     ) -> None:
-        """Count a transient failure of `step` and when its next attempt is due."""
+        """Count a transient failure of `step` and when its next attempt is due (once per attempt).
+
+        An attempt that timed out may still fail later; by then the next attempt has counted it.
+        """
         await self._conn.execute(
             "UPDATE order_ledger SET retry_count = retry_count + 1, next_retry_at = $2, "
             "steps = steps || jsonb_build_array(jsonb_build_object('step', $3::text, "
             "  'outcome', 'retrying', 'attempt', $4::int, 'status', status, 'at', now())), "
-            "updated_at = now() WHERE order_ledger_id = $1",
+            "updated_at = now() WHERE order_ledger_id = $1 AND NOT EXISTS "
+            "(SELECT 1 FROM jsonb_array_elements(steps) e WHERE e->>'step' = $3::text "
+            " AND e->>'outcome' IN ('retrying', 'timed_out') AND (e->>'attempt')::int = $4::int)",
             order_ledger_id,
             next_retry_at,
             step,
             attempt,
         )
+
+    async def note_lost_attempts(self, order_ledger_id: uuid.UUID, step: str, attempt: int) -> int:
+        """Count each attempt of `step` before `attempt` that failed unseen; how many.
+
+        An attempt that timed out, or whose worker died, raised nothing to count: Temporal only
+        starts the next one. Each such attempt gets a `timed_out` step entry and a retry.
+        """
+        found = await self._conn.fetchval(
+            "WITH missing AS (SELECT a FROM generate_series(1, $3::int - 1) a "
+            "  WHERE NOT EXISTS (SELECT 1 FROM order_ledger l, jsonb_array_elements(l.steps) e "
+            "    WHERE l.order_ledger_id = $1 AND e->>'step' = $2::text "
+            "    AND e->>'outcome' IN ('retrying', 'timed_out') AND (e->>'attempt')::int = a)), "
+            "lost AS (SELECT count(*) AS n, coalesce(jsonb_agg(jsonb_build_object('step', "
+            "  $2::text, 'outcome', 'timed_out', 'attempt', a, 'at', now()) ORDER BY a), "
+            "  '[]'::jsonb) AS entries FROM missing) "
+            "UPDATE order_ledger SET retry_count = retry_count + lost.n, "
+            "steps = steps || lost.entries, updated_at = now() FROM lost "
+            "WHERE order_ledger_id = $1 AND lost.n > 0 RETURNING lost.n",
+            order_ledger_id,
+            step,
+            attempt,
+        )
+        return int(found or 0)
 
     async def view(self, order_ledger_id: uuid.UUID) -> dict[str, Any]:
         """Everything GET /orders/{order_ledger_id} shows."""

@@ -102,6 +102,12 @@ class Connection:
             self._writer.cancel()
         self._closing = asyncio.create_task(self._close_quietly(code, reason))
 
+    async def closed(self) -> None:
+        """Wait until the close that `kill` started has been sent (or has failed)."""
+        if self._closing is not None:
+            # wait() rather than await: the close may be cancelled by `finish`, which is fine.
+            await asyncio.wait([self._closing])
+
     async def _close_quietly(self, code: int, reason: str) -> None:
         try:
             await self._close(code, reason)

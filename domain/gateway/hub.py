@@ -48,6 +48,9 @@ class Hub:
         self._tasks: list[asyncio.Task[None]] = []
         # Set when Redis may have lost our entries (reconnect, failed refresh).
         self._rewrite_registry = False
+        # Set by close_all: the router is about to stop, so closing sockets leave its Redis
+        # channels alone (one UNSUBSCRIBE at a time for thousands of them took seconds).
+        self._closing = False
 
     async def start(self) -> None:
         """Subscribe to Redis and start the refresh and heartbeat timers."""
@@ -59,13 +62,24 @@ class Hub:
 
     async def stop(self) -> None:
         """Close every connection (going away) and stop listening."""
-        for conn in list(self.connections.values()):
-            conn.kill(CloseCode.GOING_AWAY, "gateway shutting down")
+        await self.close_all(CloseCode.GOING_AWAY, "gateway shutting down")
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.router.stop()
+
+    async def close_all(self, code: int, reason: str) -> int:
+        """At shutdown: close every connection with `code`, wait for the close frames; how many.
+
+        Each socket's own handler then sees the close and does its session bookkeeping.
+        """
+        self._closing = True
+        closing = list(self.connections.values())
+        for conn in closing:
+            conn.kill(code, reason)
+        await asyncio.gather(*(conn.closed() for conn in closing))
+        return len(closing)
 
     def subscribers(self, channel: str) -> frozenset[Connection]:
         """Local connections subscribed to `channel`."""
@@ -89,7 +103,7 @@ class Hub:
         for channel in channels:
             self._detach(conn, channel)
         for channel in channels:
-            if channel not in self._subscribers:
+            if channel not in self._subscribers and not self._closing:
                 await self.router.unsubscribe(channel)
         with contextlib.suppress(Exception):
             await self.registry.delete(conn.connection_id, conn.user_id, channels)

@@ -7,10 +7,12 @@ import typer
 from saga.cli import (
     balance,
     checkout,
+    events,
     game,
     gateway,
     proof,
     stack,
+    web,
 )
 from saga.cli.groups import api_group
 
@@ -47,7 +49,9 @@ gateway.register(app)
 balance.register(app)
 checkout.register(app)
 game.register(app)
+events.register(app)
 proof.register(app)
+web.register(app)
 
 
 def main() -> None:

@@ -26,8 +26,7 @@ _FRONT_MODULES = {
 def _serve(front: str, settings: PlatformSettings) -> None:
     import importlib
 
-    import uvicorn
-
+    from infra.serving import GracefulServer, run_server, uvicorn_config
     from infra.telemetry import configure_telemetry
 
     settings.refuse_default_secrets()
@@ -35,7 +34,7 @@ def _serve(front: str, settings: PlatformSettings) -> None:
     configure_telemetry(front, settings)
     app = importlib.import_module(_FRONT_MODULES[front]).create_app(settings)
     port = getattr(settings, f"{front}_port")
-    uvicorn.run(app, host=settings.bind_host, port=port, log_level="warning", access_log=False)
+    run_server(GracefulServer(uvicorn_config(app, settings.bind_host, port)))
 
 
 def run_edge() -> None:

@@ -17,19 +17,16 @@ poker_app = typer.Typer(no_args_is_help=True, help="Poker tables: open, list, sh
 
 def run_game() -> None:
     """Serve the game service (tables, seats, actions, mutes) on GAME_PORT (3001)."""
-    import uvicorn
-
     from apis.game.app import create_app
     from domain.game.settings import GameSettings
+    from infra.serving import GracefulServer, run_server, uvicorn_config
     from infra.telemetry import configure_telemetry
 
     settings = GameSettings()
     settings.refuse_default_secrets()
     configure_telemetry("game", settings)
     app = create_app(settings)
-    uvicorn.run(
-        app, host=settings.bind_host, port=settings.game_port, log_level="warning", access_log=False
-    )
+    run_server(GracefulServer(uvicorn_config(app, settings.bind_host, settings.game_port)))
 
 
 def _call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:

@@ -19,11 +19,13 @@ from saga.proof.balance_checks import check_balances, chips_lost, economy_supply
 from saga.proof.checkout import OrderLoad
 from saga.proof.checkout_checks import check_orders, failure_reasons, gather_facts, wait_settled
 from saga.proof.checks import Check, check
+from saga.proof.event_checks import check_events, stored_counts
 from saga.proof.faults import DEFAULT_TARGETS, FaultInjector
 from saga.proof.platform import ProofPlatform
 from saga.proof.poker import PokerLoad
 from saga.proof.poker_checks import check_tables, gather_tables
 from saga.proof.report import ProofReport, read_bad_inputs
+from saga.proof.sessions import SessionLoad
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,9 @@ async def prove(
         tables=config.poker_tables,
         players=config.poker_players,
     )
+    sessions = SessionLoad(
+        platform.url("gateway_port").replace("http://", "ws://") + "/ws", platform.jwt_secret, rng
+    )
     try:
         async with httpx.AsyncClient() as http:
             orders = OrderLoad(
@@ -106,7 +111,7 @@ async def prove(
             faults.on_fault = lambda f: progress.log.append(f"{f.at:5.1f}s  SIGKILL {f.target}")
             progress.faults = faults
             load_seconds = await _load(
-                config, orders, balance, poker, faults, http, progress, on_progress
+                config, orders, balance, poker, sessions, faults, http, progress, on_progress
             )
             progress.phase = "waiting for killed parts to serve again"
             on_progress(progress)
@@ -135,6 +140,7 @@ async def _load(
     orders: OrderLoad,
     balance: BalanceLoad,
     poker: PokerLoad,
+    sessions: SessionLoad,
     faults: FaultInjector,
     http: httpx.AsyncClient,
     progress: Progress,
@@ -152,6 +158,7 @@ async def _load(
         asyncio.create_task(orders.run(stop, http)),
         asyncio.create_task(balance.run(stop)),
         asyncio.create_task(poker.run(stop)),
+        asyncio.create_task(sessions.run(stop)),
         asyncio.create_task(faults.run(stop, clock)),
     ]
     progress.phase = "load under faults"
@@ -202,6 +209,7 @@ async def _verify(
             redis, platform.url("game_port"), platform.jwt_secret, poker.table_ids
         )
         poker_checks = check_tables(tables)
+        event_checks = check_events(await stored_counts(redis, platform.database_url))
     finally:
         await conn.close()
         await redis.aclose()
@@ -237,5 +245,5 @@ async def _verify(
         chips_lost=chips_lost(balance, accounts),
         hands_played=sum(1 for t in tables for e in t.events if e.get("kind") == "hand.ended"),
         poker_actions=poker.stats.actions,
-        checks=[kills, *order_checks, *balance_checks, *poker_checks],
+        checks=[kills, *order_checks, *balance_checks, *poker_checks, *event_checks],
     )

@@ -13,10 +13,10 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from websockets.asyncio.client import ClientConnection, connect
 
-from apis.gateway.server import server_config
+from apis.gateway.server import gateway_server
 from apis.gateway.settings import GatewaySettings
 from infra.ports import free_port
-from infra.serving import HostedServer
+from infra.serving import GracefulServer, HostedServer
 from infra.settings import DEV_JWT_SECRET
 from infra.tokens import TokenKind, issue_token
 
@@ -25,7 +25,7 @@ from infra.tokens import TokenKind, issue_token
 class RunningServer:
     """A uvicorn server running on this test's event loop."""
 
-    server: HostedServer
+    server: GracefulServer
     task: asyncio.Task[None]
     port: int
 
@@ -46,7 +46,7 @@ class RunningServer:
             await asyncio.wait_for(self.task, 15)
 
 
-async def _serve(server: HostedServer, port: int) -> RunningServer:
+async def _serve(server: GracefulServer, port: int) -> RunningServer:
     task = asyncio.create_task(server.serve())
     for _ in range(300):
         if server.started:
@@ -79,7 +79,7 @@ def gateway_settings(redis_url: str, **overrides: Any) -> GatewaySettings:
 async def running_gateway(settings: GatewaySettings) -> AsyncIterator[RunningServer]:
     """One gateway instance on a free port."""
     port = free_port()
-    running = await _serve(HostedServer(server_config(settings, port)), port)
+    running = await _serve(gateway_server(settings, port, hosted=True), port)
     try:
         yield running
     finally:

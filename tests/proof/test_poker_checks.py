@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from saga.proof.event_checks import check_events
 from saga.proof.poker_checks import TableFacts, check_tables
 
 TABLE = "t0000000001"
@@ -103,3 +104,10 @@ def test_each_flaw_fails_its_own_check(
 
 def test_every_poker_check_has_a_flaw_here() -> None:
     assert {c.name for c in check_tables([good()])} == {name for _, _, name in FLAWS}
+
+
+def test_an_event_lost_or_stored_twice_is_caught() -> None:
+    assert [c.passed for c in check_events({"events:sessions:1-0": 1, "t1-h1": 1})] == [True]
+    failed = check_events({"events:sessions:1-0": 1, "t1-h1": 0, "t1-h2": 2})[0]
+    assert not failed.passed
+    assert failed.offenders == ("t1-h1 stored 0 times", "t1-h2 stored 2 times")

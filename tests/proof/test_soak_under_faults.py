@@ -14,10 +14,10 @@ from saga.proof.run import ProofConfig, prove
 
 pytestmark = pytest.mark.e2e
 
-# Eight kills 2.4 s (+-30%) apart fit in 30 s of load even at the slow end of the jitter, so
-# the worker, edge, relay, gateway, game, Temporal, PostgreSQL and Valkey are each killed once.
+# Nine kills 2.4 s (+-30%) apart fit in 32 s of load even at the slow end of the jitter, so
+# the worker, edge, relay, gateway, game, events, Temporal, PostgreSQL and Valkey die once each.
 SHORT = ProofConfig(
-    seconds=30,
+    seconds=32,
     order_rate=3,
     balance_rate=25,
     balance_clients=4,

@@ -21,9 +21,11 @@ from starlette.routing import BaseRoute
 from apis import inventory, orders
 from apis.balance.rest import app as balance_http
 from apis.checkout import edge
+from apis.events import create_app as events_app
 from apis.game.app import create_app as game_app
 from apis.gateway.app import create_app as gateway_app
 from domain.balance.book import BalanceBook
+from domain.events.settings import EventSettings
 from domain.game.settings import GameSettings
 from domain.payments.client import PaymentsClient
 from infra.settings import DEV_JWT_SECRET
@@ -45,6 +47,11 @@ PUBLIC = {
     "/docs",
     "/docs/oauth2-redirect",
     "/redoc",
+    # The player web app: its page, its static files and the development sign-in by name
+    # (refused when SAGA_ENV=production; tests/web/test_sign_in.py).
+    "/",
+    "/static/{asset:path}",
+    "/dev/sign-in",
 }
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 # Where a user token may act (for itself); every other mutating route is for services only.
@@ -84,6 +91,8 @@ async def _client(
         app = gateway_app(gateway_settings(stack.redis_url))
     elif name == "payments":
         app = payments_front(stack)
+    elif name == "events":
+        app = events_app(EventSettings(redis_url=stack.redis_url, database_url=stack.database_url))
     elif name == "game":
         app = game_app(
             GameSettings(redis_url=stack.redis_url, temporal_address=stack.temporal_address)
@@ -122,7 +131,7 @@ async def _row_counts(db: asyncpg.Pool) -> dict[str, int]:
 
 
 @pytest.mark.parametrize(
-    "front", ["edge", "orders", "inventory", "payments", "balance", "gateway", "game"]
+    "front", ["edge", "orders", "inventory", "payments", "balance", "gateway", "game", "events"]
 )
 async def test_every_route_refuses_missing_forged_and_user_tokens(
     front: str, stack: SessionStack, db: asyncpg.Pool, redis: aioredis.Redis

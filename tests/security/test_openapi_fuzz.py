@@ -18,9 +18,11 @@ from apis import inventory, orders
 from apis.balance.rest import app as balance_http
 from apis.balance.rpc.server import start_grpc_server
 from apis.checkout import edge
+from apis.events import create_app as events_app
 from apis.game.app import create_app as game_app
 from apis.gateway.app import create_app as gateway_app
 from domain.balance.book import BalanceBook
+from domain.events.settings import EventSettings
 from domain.game.settings import GameSettings
 from infra.settings import DEV_JWT_SECRET
 from tests.checkout_support import seed_catalog
@@ -100,8 +102,22 @@ async def test_game_front(
     settings = GameSettings(
         redis_url=stack.redis_url,
         temporal_address=stack.temporal_address,
+        # The player profiles it also serves live in PostgreSQL.
+        database_url=stack.database_url,
         game_task_queue=task_queue,
     )
     # Tables the fuzzer opens run for real on this worker (with the balance not consulted).
     async with table_worker(temporal_client, task_queue, redis):
         await _fuzz(game_app(settings))
+
+
+async def test_event_front(stack: SessionStack, db: asyncpg.Pool, redis: aioredis.Redis) -> None:
+    settings = EventSettings(
+        redis_url=stack.redis_url, database_url=stack.database_url, event_block_ms=100
+    )
+    # Its consumer runs too: a session to store, so the reads have a row to answer with.
+    await redis.xadd(
+        "events:sessions",
+        {"type": "SESSION_STARTED", "connection_id": "c", "user_id": "alice", "at": "1.5e9"},
+    )
+    await _fuzz(events_app(settings))

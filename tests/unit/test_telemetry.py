@@ -9,12 +9,12 @@ import logging
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 
+from infra.logs import correlation_id, json_log_handler
 from infra.telemetry import (
     configure_tracing,
     context_from_carrier,
-    correlation_id,
     current_trace_carrier,
-    json_log_handler,
+    shutdown_tracing,
     tracing_enabled,
     untraced,
 )
@@ -76,5 +76,8 @@ def test_untraced_work_records_nothing_and_says_so_downstream() -> None:
 
 
 def test_tracing_is_off_by_default() -> None:
-    assert configure_tracing("unit", "none") is None
-    assert not tracing_enabled()
+    try:
+        assert configure_tracing("unit", "none") is None
+        assert not tracing_enabled()
+    finally:
+        shutdown_tracing()

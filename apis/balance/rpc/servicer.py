@@ -2,7 +2,8 @@
 
 `@rpc(policy)` does what every method shares: it verifies the caller's token, applies the
 method's policy, maps a `DomainError` to its gRPC status (apis/errors.py) with the code in
-trailing metadata `error-code`, and times the call into `saga_balance_grpc_request_seconds`.
+trailing metadata `error-code`, times the call into `saga_balance_grpc_request_seconds` and
+writes one log line (method, code, duration, caller's subject, trace id).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def rpc(policy: Policy) -> Callable[[Method[Req, Resp]], Handler[Req, Resp]]:
         async def handler(self: BalanceServicer, request: Req, context: Context) -> Resp:
             started = time.perf_counter()
             code = "OK"
+            claims: Claims | None = None
             try:
                 claims = caller(context, self.jwt_secret)
                 await policy(self.book, claims, request)
@@ -86,7 +88,19 @@ def rpc(policy: Policy) -> Callable[[Method[Req, Resp]], Handler[Req, Resp]]:
                     (("error-code", code),),
                 )
             finally:
-                GRPC_LATENCY.labels(name, code).observe(time.perf_counter() - started)
+                took = time.perf_counter() - started
+                GRPC_LATENCY.labels(name, code).observe(took)
+                log.info(
+                    "BalanceService/%s %s",
+                    name,
+                    code,
+                    extra={
+                        "method": name,
+                        "code": code,
+                        "duration_ms": round(took * 1000, 2),
+                        "subject": claims.subject if claims else None,
+                    },
+                )
 
         return handler
 

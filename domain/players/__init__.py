@@ -1,0 +1,1 @@
+"""Players: profiles (display names) and the stats derived from hand results."""

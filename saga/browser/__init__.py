@@ -1,0 +1,1 @@
+"""The player web app driven in a real Chromium: for its browser tests and its screenshots."""
