@@ -38,11 +38,11 @@ typecheck: $(PROTO_STAMP)
 
 # The alert rules' unit tests (tests/unit/test_alert_rules.py) run Debian's promtool.
 promtool:
-	@command -v promtool >/dev/null || (apt-get update && apt-get install -y prometheus)
+	@command -v promtool >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus)
 
 # The web app's browser tests (tests/web) drive Debian's Chromium; Playwright cannot download its own.
 browser:
-	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 pytest: $(PROTO_STAMP) promtool browser
 	$(BIN)/pytest
@@ -53,6 +53,7 @@ bench: $(PROTO_STAMP)
 	$(BIN)/python -m bench.order_saga
 	$(BIN)/python -m bench.balance
 	$(BIN)/python -m bench.gateway
+	$(BIN)/python -m bench.poker
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

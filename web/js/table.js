@@ -98,7 +98,11 @@ export function mount(ctx, main, { tableId }) {
     replace(turn);
     if (!toAct) return;
     const name = toAct === ctx.me ? "You" : toAct;
-    clock = turnClock(name, s.since, view.hand.action_timeout_seconds);
+    // The table's own deadline when it says one; else from when this page saw the turn.
+    const timeout = view.hand.action_timeout_seconds;
+    const deadline = view.hand.turn_deadline_ms;
+    const since = deadline ? deadline - timeout * 1000 : s.since;
+    clock = turnClock(name, since, timeout);
     turn.append(clock.node);
     if (toAct === ctx.me) ctx.announce(`Your turn: ${view.hand.action_timeout_seconds} seconds to act`);
   }

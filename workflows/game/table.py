@@ -11,7 +11,7 @@ in order by one activity, each effect at most once.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -99,6 +99,8 @@ class TableWorkflow:
         self._in_flight: set[str] = set()
         self._actions = 0
         self._hands_this_run = 0
+        # When the player to act got the turn: their clock runs from there.
+        self._turn_started: datetime | None = None
 
     @workflow.run
     async def run(self, state: TableState) -> None:
@@ -132,7 +134,10 @@ class TableWorkflow:
     @workflow.query
     def view(self, request: ViewRequest) -> dict[str, Any]:
         """The table as `request.viewer` sees it: hole cards only its own."""
-        return table_view(self._s, self._hand, self._joining, request.viewer, self._rules)
+        deadline = None
+        if self._turn_started is not None:
+            deadline = self._turn_started + timedelta(seconds=self._rules.action_timeout_seconds)
+        return table_view(self._s, self._hand, self._joining, request.viewer, self._rules, deadline)
 
     # -- seats ---------------------------------------------------------------------------------
 
@@ -211,6 +216,7 @@ class TableWorkflow:
         if self._hand is not None and request.user_id in self._hand.players:
             events = self._hand.fold_out(request.user_id)
             self._actions += 1
+            self._turn_started = workflow.now()
             self._enqueue(self._events.hand_events(self._hand, events))
         self._publish_table_changed()
         return {"table_id": self._s.config.table_id, **seat_view(seat)}
@@ -228,6 +234,7 @@ class TableWorkflow:
         assert self._hand is not None  # the validator refused otherwise
         events = self._hand.apply(request.user_id, request.action, request.amount)
         self._actions += 1
+        self._turn_started = workflow.now()
         self._enqueue(self._events.hand_events(self._hand, events))
         return self.view(ViewRequest(request.user_id))
 
@@ -275,6 +282,7 @@ class TableWorkflow:
         salt = workflow.uuid4().hex
         hand, opening = Hand.start(hand_id, self._rules, players, button, deck)
         self._hand = hand
+        self._turn_started = workflow.now()
         effects = self._events.hand_events(
             hand, opening, commitment=deck_commitment(deck, salt), salt=salt
         )
@@ -291,6 +299,7 @@ class TableWorkflow:
             if seat.user_id in result.final_stacks:
                 seat.stack = result.final_stacks[seat.user_id]
         self._hand = None
+        self._turn_started = None
         workflow.upsert_search_attributes([HANDS_PLAYED.value_set(self._s.hands_played)])
         self._publish_table_changed()
         await self._flush()
@@ -299,7 +308,8 @@ class TableWorkflow:
         """Wait for the player to act, or for their clock: check if legal, else fold."""
         actor = hand.to_act
         seen = self._actions
-        deadline = workflow.now() + timedelta(seconds=self._rules.action_timeout_seconds)
+        started = self._turn_started or workflow.now()
+        deadline = started + timedelta(seconds=self._rules.action_timeout_seconds)
         while hand.to_act == actor and self._actions == seen and not hand.is_over:
             remaining = (deadline - workflow.now()).total_seconds()
             if remaining <= 0:
@@ -307,6 +317,7 @@ class TableWorkflow:
                 action, amount = hand.timeout_action(actor)
                 events = hand.apply(actor, action, amount)
                 self._actions += 1
+                self._turn_started = workflow.now()
                 self._enqueue(self._events.hand_events(hand, events, timed_out=actor))
                 return
             try:

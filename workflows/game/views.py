@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from domain.game import Hand, TableRules
@@ -33,7 +34,9 @@ def table_summary(state: TableState, hand_in_progress: bool) -> dict[str, Any]:
     }
 
 
-def _hand_view(hand: Hand, viewer: str | None, rules: TableRules) -> dict[str, Any]:
+def _hand_view(
+    hand: Hand, viewer: str | None, rules: TableRules, deadline: datetime | None
+) -> dict[str, Any]:
     legal = hand.legal_actions(viewer) if viewer is not None else None
     view: dict[str, Any] = {
         "hand_id": hand.hand_id,
@@ -47,6 +50,8 @@ def _hand_view(hand: Hand, viewer: str | None, rules: TableRules) -> dict[str, A
         "folded": sorted(hand.folded),
         "all_in": sorted(hand.all_in),
         "action_timeout_seconds": rules.action_timeout_seconds,
+        # When the clock acts for `to_act` (ms since the epoch, the workflow's clock).
+        "turn_deadline_ms": None if deadline is None else int(deadline.timestamp() * 1000),
     }
     if legal is not None and legal.actions:
         view["legal_actions"] = {
@@ -64,6 +69,7 @@ def table_view(
     joining: dict[int, str],
     viewer: str | None,
     rules: TableRules,
+    deadline: datetime | None = None,
 ) -> dict[str, Any]:
     """The table as `viewer` sees it: its own hole cards, never anyone else's."""
     live = hand if hand is not None and not hand.is_over else None
@@ -91,7 +97,7 @@ def table_view(
         "hands_played": state.hands_played,
         "last_event_seq": state.event_seq,
         "seats": sorted(seats, key=lambda s: int(s["seat"])),
-        "hand": None if live is None else _hand_view(live, viewer, rules),
+        "hand": None if live is None else _hand_view(live, viewer, rules, deadline),
     }
     if live is not None and viewer is not None and viewer in live.players:
         view["hole_cards"] = live.hole_cards(viewer)
