@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from apis.auth import request_claims
 from apis.fronts import http_front
 from apis.gateway.context import Gateway, open_gateway
-from apis.gateway.limits import limit_ip, limit_user
+from apis.gateway.limits import limited_caller
 from apis.gateway.observability import TraceContext, current_trace
 from apis.gateway.proxy import router as proxy_router
 from apis.gateway.settings import GatewaySettings
@@ -26,6 +26,7 @@ from apis.problems import PROBLEM_RESPONSES, problem
 from clients.balance.client import BalanceCallError
 from domain.errors import ErrorCode
 from domain.gateway.channels import ChannelKind, parse_channel
+from infra.tokens import Claims
 
 
 class TraceMiddleware:
@@ -140,13 +141,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     async def my_balance(request: Request) -> Response:
         """The caller's chips, read over gRPC from the balance service."""
         gateway: Gateway = request.app.state.gateway
-        limited = await limit_ip(gateway, request)
-        if limited is not None:
-            return limited
-        claims = request_claims(request)
-        limited = await limit_user(gateway, claims.subject)
-        if limited is not None:
-            return limited
+        claims = await limited_caller(gateway, request)
+        if not isinstance(claims, Claims):
+            return claims
         trace = current_trace.get()
         try:
             reply = await gateway.balance.get_balance(

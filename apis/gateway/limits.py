@@ -8,11 +8,13 @@ import math
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from apis.auth import request_claims
 from apis.gateway.context import Gateway
 from apis.problems import problem
 from domain.errors import ErrorCode
 from domain.gateway import metrics
 from domain.gateway.ratelimit import RateLimit
+from infra.tokens import Claims
 
 log = logging.getLogger(__name__)
 
@@ -51,3 +53,12 @@ async def limit_ip(gateway: Gateway, request: Request) -> JSONResponse | None:
 async def limit_user(gateway: Gateway, user_id: str) -> JSONResponse | None:
     """429 problem when this user went over its window, else None."""
     return await _check(gateway, f"http:user:{user_id}", gateway.user_limit, "user")
+
+
+async def limited_caller(gateway: Gateway, request: Request) -> Claims | JSONResponse:
+    """The caller of an HTTP route, or the 429 it earned: address first, then the user."""
+    limited = await limit_ip(gateway, request)
+    if limited is not None:
+        return limited
+    claims = request_claims(request)
+    return await limit_user(gateway, claims.subject) or claims

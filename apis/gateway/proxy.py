@@ -7,15 +7,15 @@ import time
 import httpx
 from fastapi import APIRouter, Request, Response
 
-from apis.auth import request_claims
 from apis.gateway.context import Gateway
 from apis.gateway.exposure import SPOOFABLE_HEADERS, refusal
-from apis.gateway.limits import client_ip, limit_ip, limit_user
+from apis.gateway.limits import client_ip, limited_caller
 from apis.gateway.observability import TraceContext, current_trace
 from apis.problems import problem
 from domain.errors import ErrorCode
 from domain.gateway import metrics
 from infra.logs import correlation_id
+from infra.tokens import Claims
 
 KNOWN_UPSTREAMS = ("edge", "balance", "game", "player", "event")
 _HOP_BY_HOP = {
@@ -42,13 +42,9 @@ router = APIRouter()
 async def proxy(service: str, path: str, request: Request) -> Response:
     """Forward the request with its auth and trace headers; 502/504 when the upstream fails."""
     gateway: Gateway = request.app.state.gateway
-    limited = await limit_ip(gateway, request)
-    if limited is not None:
-        return limited
-    claims = request_claims(request)
-    limited = await limit_user(gateway, claims.subject)
-    if limited is not None:
-        return limited
+    claims = await limited_caller(gateway, request)
+    if not isinstance(claims, Claims):
+        return claims
     if service not in KNOWN_UPSTREAMS:
         return problem(404, ErrorCode.NOT_FOUND, f"no upstream named {service[:40]!r}")
     base = gateway.settings.upstreams().get(service)

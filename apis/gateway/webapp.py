@@ -16,13 +16,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from apis.auth import request_claims
 from apis.gateway.context import Gateway
-from apis.gateway.limits import limit_ip, limit_user
+from apis.gateway.limits import limit_ip, limited_caller
 from apis.problems import problem
 from domain.errors import ErrorCode
 from domain.game.money import USER_ID
-from infra.tokens import TokenKind, issue_token
+from infra.tokens import Claims, TokenKind, issue_token
 
 # Next to the `apis` package both in the source tree and where the wheel installs `web/`.
 WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
@@ -124,13 +123,9 @@ async def dev_sign_in(body: DevSignIn, request: Request) -> Response:
 async def shop_products(request: Request) -> Response:
     """The inventory's catalog for players (read only: inventory is no proxy upstream)."""
     gateway: Gateway = request.app.state.gateway
-    limited = await limit_ip(gateway, request)
-    if limited is not None:
-        return limited
-    claims = request_claims(request)
-    limited = await limit_user(gateway, claims.subject)
-    if limited is not None:
-        return limited
+    claims = await limited_caller(gateway, request)
+    if not isinstance(claims, Claims):
+        return claims
     url = gateway.settings.service_url("inventory") + "/inventory/products"
     try:
         answer = await gateway.http.get(url)

@@ -36,12 +36,18 @@ async def gather_tables(
     """Read each table once its effects have caught up with its state (or `timeout` passed)."""
     token = issue_token(secret, "proof-check", kind=TokenKind.SERVICE, ttl_seconds=3600)
     facts = []
-    async with httpx.AsyncClient(base_url=game_url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=game_url, timeout=30) as http:
         for table_id in table_ids:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout
+            fact = TableFacts(table_id, [], {})
             while True:
-                fact = await _read_table(redis, http, token, table_id)
+                try:
+                    fact = await _read_table(redis, http, token, table_id)
+                except (httpx.HTTPError, ValueError) as exc:
+                    # Right after a worker restart, a query may wait on the dead worker's
+                    # sticky queue first: ask again until the deadline, then report.
+                    fact = TableFacts(table_id, [], {"error": repr(exc)})
                 last = fact.events[-1]["seq"] if fact.events else 0
                 if last == fact.view.get("last_event_seq") or loop.time() > deadline:
                     break
@@ -81,6 +87,8 @@ def check_tables(tables: list[TableFacts]) -> list[Check]:
     once, paid, numbered, hidden, seats = [], [], [], [], []
     hands = 0
     for fact in tables:
+        if "error" in fact.view:
+            seats.append(f"{fact.table_id}: could not be read ({fact.view['error']})")
         started, ended = _hands(fact)
         hands += len(started)
         numbers = [int(m.group(1)) for h in started if (m := _HAND_NUMBER.search(h))]
