@@ -123,11 +123,11 @@ async def act(
     return seen
 
 
-async def record_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
-    """With SAGA_RECORD_HISTORIES=1, check the table's history in for the replay tests."""
+async def record_history(handle: WorkflowHandle[Any, Any], name: str, kind: str = "table") -> None:
+    """With SAGA_RECORD_HISTORIES=1, check the run's history in for the replay tests."""
     if not os.environ.get("SAGA_RECORD_HISTORIES"):
         return
-    target = REPLAY_DIR / "table" / f"{name}.json"
+    target = REPLAY_DIR / kind / f"{name}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text((await handle.fetch_history()).to_json())
 

@@ -22,7 +22,7 @@ def test_histories_are_checked_in() -> None:
     assert HISTORIES, f"no recorded histories under {REPLAY_DIR}"
     # Every workflow type keeps histories of its own, so none can vanish unnoticed.
     kinds = {path.parent.name for path in HISTORIES}
-    assert {"order_saga", "balance", "table"} <= kinds
+    assert {"order_saga", "balance", "table", "balance_reconciliation"} <= kinds
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.stem}")

@@ -10,7 +10,10 @@ import redis.asyncio as aioredis
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from activities.game_reconciliation import Reconciliation
+from clients.balance import BalanceClient, TableMoney
 from domain.game import verify_commitment
 from tests.eventually import assert_eventually
 from tests.game_support import (
@@ -26,6 +29,7 @@ from tests.game_support import (
     view,
 )
 from workflows.game.models import SitRequest
+from workflows.game.reconciliation import BalanceReconciliationWorkflow
 from workflows.game.table import TableWorkflow
 
 
@@ -208,3 +212,37 @@ async def test_the_clock_checks_or_folds_for_a_silent_player(
 
         await assert_eventually(folded)
         await record_history(handle, "action_clock_folds")
+
+
+async def test_reconciliation_runs_on_its_timer_and_continues_as_new(
+    time_skipping_env: WorkflowEnvironment, redis: aioredis.Redis
+) -> None:
+    client = time_skipping_env.client
+    task_queue = f"test-{uuid.uuid4()}"
+    money = TableMoney(BalanceClient("127.0.0.1:9", "unused"))
+    reconciliation = Reconciliation(money, redis)
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[BalanceReconciliationWorkflow],
+        activities=[reconciliation.reconcile_queued_moves],
+    ):
+        handle = await client.start_workflow(
+            BalanceReconciliationWorkflow.run,
+            args=[5.0, 2],
+            id=f"reconcile-{uuid.uuid4()}",
+            task_queue=task_queue,
+        )
+        first_run = (await handle.describe()).run_id
+
+        async def renewed() -> None:
+            assert (await handle.describe()).run_id != first_run
+
+        # Two empty passes 5 s apart on skipped time, then a fresh run.
+        await time_skipping_env.sleep(12)
+        await assert_eventually(renewed)
+    await record_history(
+        client.get_workflow_handle(handle.id, run_id=first_run),
+        "continue_as_new",
+        kind="balance_reconciliation",
+    )
