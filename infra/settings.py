@@ -34,6 +34,8 @@ class PlatformSettings(BaseSettings):
     temporal_namespace: str = "default"
     database_url: str | None = None
     redis_url: str | None = None
+    # REDIS_URL names one node of a Redis/Valkey Cluster; the client finds the others.
+    redis_cluster: bool = False
 
     temporal_port: int = 7233
     temporal_ui_port: int = 8233

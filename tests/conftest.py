@@ -23,11 +23,13 @@ from temporalio.testing import WorkflowEnvironment
 from infra.db.migrate import apply_migrations
 from infra.db.pool import create_pool
 from infra.ports import free_port
+from infra.redis import RedisClient, connect_redis
 from infra.settings import PlatformSettings
 from saga.stack.postgres import EmbeddedPostgres
 from saga.stack.temporal import TemporalDevServer, load_dev_server_config, test_server_binary
 from saga.stack.temporal_setup import SEARCH_ATTRIBUTE_TYPES
 from saga.stack.valkey import EmbeddedValkey
+from saga.stack.valkey_cluster import EmbeddedValkeyCluster
 
 
 @dataclass(frozen=True)
@@ -145,3 +147,33 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 def settings(stack: SessionStack) -> PlatformSettings:
     """Platform settings pointed at the session's servers."""
     return stack.settings()
+
+
+@pytest.fixture(scope="session")
+async def valkey_cluster(stack_home: Path) -> AsyncIterator[EmbeddedValkeyCluster]:
+    """A real 3-master Valkey Cluster (no replicas, no persistence), started once when asked."""
+    cluster = EmbeddedValkeyCluster(stack_home / "valkey-cluster", masters=3)
+    try:
+        await cluster.start()
+        yield cluster
+    finally:
+        await cluster.stop()
+
+
+@pytest.fixture
+async def cluster_redis(valkey_cluster: EmbeddedValkeyCluster) -> AsyncIterator[RedisClient]:
+    """A cluster client on the emptied cluster."""
+    await valkey_cluster.flush()
+    client = connect_redis(valkey_cluster.url, cluster=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def cluster_settings(
+    stack: SessionStack, valkey_cluster: EmbeddedValkeyCluster
+) -> PlatformSettings:
+    """Platform settings pointed at the session's servers, with Redis on the cluster."""
+    return stack.settings().model_copy(
+        update={"redis_url": valkey_cluster.url, "redis_cluster": True}
+    )

@@ -1,0 +1,77 @@
+"""One way to open the platform's Redis: a single server or a Redis/Valkey Cluster.
+
+`REDIS_URL` names the server (or any node of a cluster); `REDIS_CLUSTER=true` says it is a
+cluster, and the client then discovers the other nodes and routes each command to the
+master that owns its key's hash slot.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+if TYPE_CHECKING:
+    from infra.settings import PlatformSettings
+
+# Both clients speak the same commands; code that must tell them apart asks `is_cluster`.
+RedisClient = aioredis.Redis | RedisCluster
+
+
+def connect_redis(
+    url: str,
+    *,
+    cluster: bool = False,
+    max_connections: int | None = None,
+    socket_timeout: float | None = None,
+    socket_connect_timeout: float | None = None,
+    retries: int | None = None,
+    blocking: bool = False,
+    **options: Any,
+) -> RedisClient:
+    """A client for `url`; with `cluster` a cluster client seeded from that node.
+
+    `blocking` makes a single-server client wait for a free connection when
+    `max_connections` are in use instead of failing (a cluster client always waits).
+    """
+    timeouts: dict[str, Any] = {
+        key: value
+        for key, value in (
+            ("socket_timeout", socket_timeout),
+            ("socket_connect_timeout", socket_connect_timeout),
+        )
+        if value is not None
+    }
+    if cluster:
+        cluster_options: dict[str, Any] = {**timeouts, **options}
+        if max_connections is not None:
+            cluster_options["max_connections"] = max_connections
+        if retries is not None:
+            cluster_options["retry"] = Retry(NoBackoff(), retries)
+        return RedisCluster.from_url(url, **cluster_options)
+    single: dict[str, Any] = {**timeouts, **options}
+    if retries is not None:
+        single["retry"] = Retry(NoBackoff(), retries)
+    if blocking:
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=max_connections or 50, **timeouts
+        )
+        return aioredis.Redis(
+            connection_pool=pool, **{k: v for k, v in single.items() if k not in timeouts}
+        )
+    if max_connections is not None:
+        single["max_connections"] = max_connections
+    return aioredis.Redis.from_url(url, **single)
+
+
+def is_cluster(client: RedisClient) -> bool:
+    """True when `client` talks to a cluster (commands must then stay within one slot)."""
+    return isinstance(client, RedisCluster)
+
+
+def platform_redis(settings: PlatformSettings, **options: Any) -> RedisClient:
+    """The platform's Redis as configured: `REDIS_URL` (or the embedded Valkey), `REDIS_CLUSTER`."""
+    return connect_redis(settings.resolved_redis_url, cluster=settings.redis_cluster, **options)
