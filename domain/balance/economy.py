@@ -36,6 +36,16 @@ RESERVATIONS_CLOSED = Counter(
 )
 
 
+def count_closed(status: str, count: int = 1) -> None:
+    """Count reservations that ended with `status` (COMMITTED, RELEASED or EXPIRED).
+
+    Counted by the state a reservation ended in, not by the call that ended it: a release
+    or a commit that finds the reservation past its expiry expires it, and a pot
+    contribution from a reservation commits it.
+    """
+    RESERVATIONS_CLOSED.labels(status.lower()).inc(count)
+
+
 def count_movement(source: str, amount: int) -> None:
     """Count one balance movement: positive amounts are sources, negative ones sinks."""
     if amount > 0:

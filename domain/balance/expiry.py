@@ -8,7 +8,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from domain.balance import keys
-from domain.balance.economy import RESERVATIONS_CLOSED
+from domain.balance.economy import count_closed
 from domain.balance.events import BalanceChanges
 from domain.balance.holders import ReservationHolders
 from domain.balance.scripts import REDIS_DOWN, BalanceScripts, ScriptRequest, as_list, text
@@ -73,5 +73,5 @@ class ReservationExpiry:
         for account in accounts:
             self.changes.applied(account, "EXPIRE", 0)
         expired = [str(i) for i in as_list(answer.body["expired"])]
-        RESERVATIONS_CLOSED.labels("expired").inc(len(expired))
+        count_closed(ReservationStatus.EXPIRED, len(expired))
         return ExpiryBatch(expired, accounts, int(answer.body["remaining"]))

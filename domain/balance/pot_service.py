@@ -8,6 +8,7 @@ import redis.asyncio as aioredis
 
 from domain.balance import keys
 from domain.balance.commands import CancelPot, CreatePot, RecordContribution, SettlePot
+from domain.balance.economy import count_closed
 from domain.balance.events import BalanceChanges
 from domain.balance.holders import ReservationHolders
 from domain.balance.pots import split_side_pots
@@ -162,6 +163,8 @@ class PotService:
             self.changes.seen(account)
         else:
             self.changes.applied(account, "BET", int(answer.body["transaction"]["amount"]))
+            if "reservation_status" in answer.body:
+                count_closed(str(answer.body["reservation_status"]))
         return ContributionResult(account, Pot.from_json(answer.body["pot"]), answer.replayed)
 
     def _resolution(self, answer: ScriptAnswer, payout_source: str) -> PotResolution:

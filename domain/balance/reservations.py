@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 
 from domain.balance import keys
 from domain.balance.commands import CommitReservation, ReleaseReservation, Reserve
-from domain.balance.economy import RESERVATIONS_CLOSED
+from domain.balance.economy import count_closed
 from domain.balance.events import BalanceChanges
 from domain.balance.holders import ReservationHolders
 from domain.balance.scripts import (
@@ -44,7 +44,6 @@ from domain.errors import NotFound, Unavailable, ValidationFailed
 RESERVE_SOURCES = frozenset({Source.BUY_IN, Source.WITHDRAWAL, Source.CASH_OUT, Source.ADJUSTMENT})
 # A commit may credit the chips to another account under any source.
 TRANSFER_SOURCES = frozenset(Source)
-_CLOSING = {"commit_reservation": "committed", "release_reservation": "released"}
 _NO_PLAN: Mapping[str, str] = {}
 
 
@@ -94,7 +93,7 @@ class ReservationService:
             accounts=[account_id],
             transactions=1,
         )
-        return Prepared(request, self._finish("reserve"))
+        return Prepared(request, self._finish())
 
     async def commit(self, command: CommitReservation) -> ReservationResult:
         """Take all or part of a reservation, the rest released (see `CommitReservation`)."""
@@ -125,9 +124,7 @@ class ReservationService:
             accounts=accounts,
             transactions=2 if to_account else 1,
         )
-        return Prepared(
-            request, self._finish("commit_reservation"), self._reread(reservation_id, command)
-        )
+        return Prepared(request, self._finish(), self._reread(reservation_id, command))
 
     async def release(self, command: ReleaseReservation) -> ReservationResult:
         """Give the reserved chips back to the available balance."""
@@ -149,9 +146,7 @@ class ReservationService:
             accounts=accounts,
             transactions=1,
         )
-        return Prepared(
-            request, self._finish("release_reservation"), self._reread(reservation_id, command)
-        )
+        return Prepared(request, self._finish(), self._reread(reservation_id, command))
 
     async def get(self, reservation_id: str) -> Reservation:
         """One reservation in any state."""
@@ -201,7 +196,7 @@ class ReservationService:
 
         return reread
 
-    def _finish(self, operation: str) -> Callable[[ScriptAnswer], ReservationResult]:
+    def _finish(self) -> Callable[[ScriptAnswer], ReservationResult]:
         def finish(answer: ScriptAnswer) -> ReservationResult:
             body = answer.body
             account = AccountBalance.from_json(body["account"])
@@ -220,8 +215,8 @@ class ReservationService:
                 if to_account is not None:
                     credit = Transaction.from_json(body["to_transaction"])
                     self.changes.applied(to_account, credit.source, credit.amount)
-                if operation in _CLOSING:
-                    RESERVATIONS_CLOSED.labels(_CLOSING[operation]).inc()
+                if reservation.status is not ReservationStatus.PENDING:
+                    count_closed(reservation.status)
             return ReservationResult(account, reservation, answer.replayed, to_account)
 
         return finish

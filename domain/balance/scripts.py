@@ -16,7 +16,9 @@ import redis.exceptions
 from redis.commands.core import AsyncScript
 
 from domain.balance import keys
+from domain.balance.economy import count_closed
 from domain.balance.pipelining import ScriptCall, ScriptPipeline
+from domain.balance.types import ReservationStatus
 from domain.errors import DomainError, ErrorCode, Unavailable
 
 OPERATIONS = (
@@ -238,6 +240,8 @@ def _answer(reply: Any) -> ScriptAnswer:
     if int(flag) == 3:
         raise KeysMoved(str(body.get("detail", "")))
     if not body.get("ok"):
+        if body.get("expired_now") and int(flag) != 1:
+            count_closed(ReservationStatus.EXPIRED)
         raise DomainError(
             str(body.get("detail", "")),
             code=ErrorCode(body.get("code", ErrorCode.INTERNAL)),

@@ -215,7 +215,10 @@ local function usable_reservation(res, place, now)
   end
   if now >= res.expires_at_ms then
     expire_reservation(res, place, now)
-    return nil, failure("RESERVATION_EXPIRED", "reservation " .. res.reservation_id .. " expired")
+    local refused = failure("RESERVATION_EXPIRED", "reservation " .. res.reservation_id .. " expired")
+    -- This call ended the reservation (its metric counts it as expired), though it is refused.
+    refused.expired_now = true
+    return nil, refused
   end
   return res, nil
 end

@@ -42,4 +42,6 @@ end
 pot.contributions[id] = (pot.contributions[id] or 0) + amount
 pot.total = pot.total + amount
 save_pot(pot, KEYS[2], KEYS[3])
-return finish({ ok = true, account = view(acct), pot = pot, transaction = tx })
+local answer = { ok = true, account = view(acct), pot = pot, transaction = tx }
+if reservation_id ~= "" then answer.reservation_status = "COMMITTED" end
+return finish(answer)
