@@ -15,12 +15,14 @@ from typing import Any
 import asyncpg
 import httpx
 import redis.asyncio as aioredis
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.requests import HTTPConnection
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from pydantic import SecretStr
 
 from apis.auth import install_auth
 from apis.problems import install_problem_handlers
+from domain.errors import ValidationFailed
 from infra.db.pool import create_pool
 from infra.http_telemetry import ObservedRequests
 from infra.settings import PlatformSettings
@@ -53,6 +55,21 @@ def metrics_response(extra: bytes = b"") -> Response:
     return Response(generate_latest() + extra, media_type=CONTENT_TYPE_LATEST)
 
 
+def single_valued_query(connection: HTTPConnection) -> None:
+    """A query parameter given twice is ambiguous (which `user_id`?): refused, never guessed.
+
+    No route of the platform takes a list in its query string, so the rule holds for all.
+    """
+    if connection.scope["type"] != "http":
+        return
+    names = [name for name, _ in connection.query_params.multi_items()]
+    if len(names) != len(set(names)):
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        raise ValidationFailed(
+            f"each query parameter may be given once; repeated: {', '.join(repeated)}"
+        )
+
+
 def http_front(
     service: str,
     *,
@@ -63,6 +80,7 @@ def http_front(
 ) -> FastAPI:
     """A FastAPI app with problem details, request telemetry, /metrics and, given a secret, auth."""
     fastapi.setdefault("title", f"saga {service}")
+    fastapi["dependencies"] = [*fastapi.get("dependencies", []), Depends(single_valued_query)]
     app = FastAPI(**fastapi)
     install_problem_handlers(app)
     app.add_middleware(ObservedRequests, service=service, timed=timed)

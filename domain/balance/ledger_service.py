@@ -11,7 +11,7 @@ from prometheus_client import Counter
 from domain.balance import keys
 from domain.balance.ledger import GENESIS, ChainBreak, ChainState, LedgerEntry, verify_entries
 from domain.balance.scripts import REDIS_DOWN, text
-from domain.balance.validation import require_id
+from domain.balance.validation import MAX_LEDGER_SEQ, require_id
 from domain.errors import NotFound, Unavailable, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,10 @@ class LedgerService:
     ) -> list[LedgerEntry]:
         """Up to `limit` entries from sequence `from_seq` on."""
         require_id(account_id)
-        if from_seq < 1 or not 1 <= limit <= 1000:
-            raise ValidationFailed("from_seq must be at least 1 and limit between 1 and 1000")
+        if not 1 <= from_seq <= MAX_LEDGER_SEQ or not 1 <= limit <= 1000:
+            raise ValidationFailed(
+                f"from_seq must be between 1 and {MAX_LEDGER_SEQ} and limit between 1 and 1000"
+            )
         try:
             if not await self.redis.exists(keys.account(account_id)):
                 raise NotFound(f"account {account_id} does not exist")

@@ -12,6 +12,8 @@ _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
 MAX_AMOUNT = 1_000_000_000_000
 MAX_TTL_SECONDS = 86_400
+# No ledger grows this long; past it Redis list indexes (int64) would overflow.
+MAX_LEDGER_SEQ = 2**53
 
 
 def is_id(value: object) -> bool:

@@ -160,6 +160,15 @@ async def test_reservations_ledger_and_economy_routes(http: httpx.AsyncClient) -
     assert (again.status_code, again.json()["code"]) == (409, "RESERVATION_ALREADY_RESOLVED")
     ledger = await http.get("/api/accounts/amy/ledger?from_seq=1&limit=10", headers=SERVICE)
     assert [e["seq"] for e in ledger.json()["entries"]] == [1, 2, 3]
+    past_the_end = await http.get(
+        "/api/accounts/amy/ledger?from_seq=9007199254740992", headers=SERVICE
+    )
+    assert (past_the_end.status_code, past_the_end.json()["entries"]) == (200, [])
+    # Found by the OpenAPI fuzz: a from_seq near 2**63 overflowed Redis' list index (a 500).
+    overflowing = await http.get(
+        "/api/accounts/amy/ledger?from_seq=9223372036854775710", headers=SERVICE
+    )
+    assert (overflowing.status_code, overflowing.json()["code"]) == (422, "VALIDATION_FAILED")
     verified = await http.get("/api/accounts/amy/ledger/verify", headers=SERVICE)
     assert verified.json()["valid"] is True
     economy = await http.get("/api/economy", headers=SERVICE)

@@ -20,6 +20,7 @@ from apis.problems import PROBLEM_RESPONSES
 from domain.balance.book import BalanceBook
 from domain.balance.commands import ReleaseReservation
 from domain.balance.types import Mutation, ReservationResult
+from domain.balance.validation import MAX_LEDGER_SEQ
 
 router = APIRouter(prefix="/api", responses=PROBLEM_RESPONSES)
 
@@ -89,7 +90,7 @@ async def transactions(
 async def ledger(
     account_id: Account,
     book: Book,
-    from_seq: Annotated[int, Query(ge=1)] = 1,
+    from_seq: Annotated[int, Query(ge=1, le=MAX_LEDGER_SEQ)] = 1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     entries = await book.ledger.entries(account_id, from_seq, limit)
