@@ -9,6 +9,10 @@ from redis.backoff import NoBackoff
 from infra.settings import PlatformSettings
 
 
+class ClusterNotSupported(RuntimeError):
+    """REDIS_CLUSTER is set, and the balance scripts need one Redis."""
+
+
 class BalanceSettings(PlatformSettings):
     """The platform's addresses plus the balance service's own knobs."""
 
@@ -21,7 +25,17 @@ class BalanceSettings(PlatformSettings):
 
 
 def balance_redis(settings: BalanceSettings) -> aioredis.Redis:
-    """A Redis client that gives up quickly, so an outage becomes UNAVAILABLE, not a hang."""
+    """A Redis client that gives up quickly, so an outage becomes UNAVAILABLE, not a hang.
+
+    The money scripts still touch keys of several hash slots in one call, which a Redis
+    Cluster refuses (CROSSSLOT) mid-call; with REDIS_CLUSTER set the service does not start.
+    """
+    if settings.redis_cluster:
+        raise ClusterNotSupported(
+            "the balance service does not run on a Redis Cluster yet: its scripts touch keys "
+            "of several hash slots (see docs/balance.md); point it at one Redis or Valkey "
+            "(unset REDIS_CLUSTER)"
+        )
     # A blocking pool queues bursts for a free connection instead of failing them.
     pool = aioredis.BlockingConnectionPool.from_url(
         settings.resolved_redis_url,

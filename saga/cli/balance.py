@@ -18,12 +18,15 @@ balance_app = typer.Typer(no_args_is_help=True, help="Balances, ledgers and thei
 def run_balance() -> None:
     """Serve the balance HTTP front (3002) and gRPC BalanceService (50051)."""
     from apis.balance.service import run_balance_service
-    from domain.balance.settings import BalanceSettings
+    from domain.balance.settings import BalanceSettings, ClusterNotSupported
     from infra.event_loop import run_service
 
     settings = BalanceSettings()
     settings.refuse_default_secrets()
-    run_service(run_balance_service(settings))
+    try:
+        run_service(run_balance_service(settings))
+    except ClusterNotSupported as exc:
+        raise SystemExit(f"saga balance: {exc}") from None
 
 
 def _client() -> Any:
