@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import httpx
+from fastapi import FastAPI
 
 from apis.fronts import http_front
 
 
-def app_with_one_route():  # type: ignore[no-untyped-def]
+def app_with_one_route() -> FastAPI:
     app = http_front("probe", metrics=False)
 
     @app.get("/things")
