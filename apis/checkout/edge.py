@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +18,7 @@ from apis.problems import PROBLEM_RESPONSES
 from domain.checkout.ledger import LedgerRepository
 from domain.checkout.models import LedgerStatus, OrderRequest
 from domain.checkout.service import CheckoutService, PaymentAuthorizer
+from domain.checkout.status_watch import StatusWatcher
 from domain.errors import ErrorCode, ValidationFailed
 from domain.inventory.models import StockLine
 from domain.payments.client import PaymentsClient
@@ -134,12 +137,58 @@ async def place_order(
     return render_placement(await service.place_order(idempotency_key, request))
 
 
+MAX_WAIT_SECONDS = 30
+
+
+def status_watcher(request: Request) -> StatusWatcher:
+    """FastAPI dependency: the edge's one LISTEN connection for long-polls."""
+    watcher: StatusWatcher = request.app.state.status_watcher
+    return watcher
+
+
 @router.get("/orders/{order_ledger_id}", response_model=OrderView)
-async def get_order(order_ledger_id: uuid.UUID, claims: Caller, res: Resources) -> dict[str, Any]:
-    """Status, items, total, each saga step, failure reason and retry state (owner or service)."""
-    async with res.pool.acquire() as conn:
-        view = await LedgerRepository(conn).view(order_ledger_id)
-    require_acting_for(claims, view["customer_id"])
+async def get_order(
+    order_ledger_id: uuid.UUID,
+    claims: Caller,
+    res: Resources,
+    watcher: Annotated[StatusWatcher, Depends(status_watcher)],
+    wait: Annotated[
+        float | None,
+        Query(
+            gt=0,
+            le=MAX_WAIT_SECONDS,
+            description="Long-poll: answer once the status differs from `seen`, or after "
+            "this many seconds (0 < wait <= 30) with the current state",
+        ),
+    ] = None,
+    seen: Annotated[
+        LedgerStatus | None,
+        Query(description="With `wait`: the status the client last saw (default: the current)"),
+    ] = None,
+) -> dict[str, Any]:
+    """Status, items, total, each saga step, failure reason and retry state (owner or service).
+
+    With `wait`, the answer waits until the status is no longer `seen` (committed on the
+    ledger) or `wait` seconds passed; a final status equal to `seen` answers at once.
+    """
+    ledger_id = str(order_ledger_id)
+
+    async def read() -> dict[str, Any]:
+        async with res.pool.acquire() as conn:
+            found = await LedgerRepository(conn).view(order_ledger_id)
+        # Before any waiting: a stranger learns nothing, not even by the delay.
+        require_acting_for(claims, found["customer_id"])
+        return found
+
+    if wait is None:
+        return _jsonable(await read())
+    view = await watcher.wait_for_change(
+        ledger_id,
+        read,
+        lambda found: LedgerStatus(found["status"]),
+        seen=seen,
+        timeout=wait,
+    )
     return _jsonable(view)
 
 
@@ -159,6 +208,24 @@ def create_app(settings: PlatformSettings | None = None) -> FastAPI:
     """The edge front."""
     chosen = settings or PlatformSettings()
     app = create_front("edge", chosen, pool_size=20)
+    _add_status_watcher(app, chosen.resolved_database_url)
     install_auth(app, chosen.jwt_secret)
     app.include_router(router)
     return app
+
+
+def _add_status_watcher(app: FastAPI, dsn: str) -> None:
+    """Open the long-poll listener inside the front's lifespan; close it before the pool."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(served: FastAPI) -> AsyncIterator[None]:
+        async with inner(served):
+            watcher = StatusWatcher(dsn)
+            served.state.status_watcher = watcher
+            try:
+                yield
+            finally:
+                await watcher.close()
+
+    app.router.lifespan_context = lifespan

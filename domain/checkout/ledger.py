@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from domain.checkout.models import Accepted, Declined, LedgerStatus, Placement, StatusChange
+from domain.checkout.status_watch import ORDER_STATUS_CHANNEL
 from domain.errors import NotFound
 from domain.orders.models import OrderLine
 from infra.db.connection import Connection
@@ -141,14 +142,17 @@ class LedgerRepository:
         A step is recorded once, so an activity retried after its commit changes nothing.
         """
         step_json = json.dumps({"step": step, "outcome": outcome})
+        # The notification (see domain/checkout/status_watch.py) is sent when this commits.
         row = await self._conn.fetchrow(
-            "UPDATE order_ledger SET status = COALESCE($2, status), "
+            "WITH moved AS (UPDATE order_ledger SET status = COALESCE($2, status), "
             "steps = steps || jsonb_build_array($3::jsonb || jsonb_build_object("
             "  'status', COALESCE($2, status), 'detail', $4::text, 'at', now())), "
             "order_id = COALESCE($5, order_id), failure_reason = COALESCE($6, failure_reason), "
             "next_retry_at = NULL, updated_at = now() "
             "WHERE order_ledger_id = $1 AND NOT steps @> jsonb_build_array($3::jsonb) "
-            "RETURNING customer_id, status, failure_reason, updated_at",
+            "RETURNING customer_id, status, failure_reason, updated_at) "
+            "SELECT customer_id, status, failure_reason, updated_at, "
+            f"pg_notify('{ORDER_STATUS_CHANNEL}', $1::text) AS notified FROM moved",
             order_ledger_id,
             None if status is None else status.value,
             step_json,

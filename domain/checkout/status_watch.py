@@ -1,0 +1,109 @@
+"""Waiting for an order's ledger status to change: LISTEN on `order_status`, one connection.
+
+Every ledger step (`LedgerRepository.advance`) runs `pg_notify('order_status', <ledger id>)` in
+its transaction, so the notification arrives once the new status is committed. One listening
+connection per process fans notifications out to the requests waiting on that order; a
+waiter always re-reads the ledger, so a notification only says "look again".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+import asyncpg
+
+from domain.checkout.models import LedgerStatus
+
+log = logging.getLogger(__name__)
+
+ORDER_STATUS_CHANNEL = "order_status"
+
+T = TypeVar("T")
+
+
+class StatusWatcher:
+    """One LISTEN connection, reopened on demand; wakes the waiters of the notified order."""
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self._conn: asyncpg.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._waiters: dict[str, set[asyncio.Event]] = {}
+
+    async def _ensure_listening(self) -> None:
+        if self._conn is not None and not self._conn.is_closed():
+            return
+        async with self._lock:
+            if self._conn is not None and not self._conn.is_closed():
+                return
+            conn = await asyncpg.connect(self._dsn)
+            await conn.add_listener(ORDER_STATUS_CHANNEL, self._notified)
+            conn.add_termination_listener(self._terminated)
+            self._conn = conn
+
+    def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        for event in self._waiters.get(str(payload), ()):
+            event.set()
+
+    def _terminated(self, _conn: object) -> None:
+        # The listener died (PostgreSQL restarting): wake everyone to re-read and re-listen.
+        log.warning("the %s listener was closed; reconnecting on demand", ORDER_STATUS_CHANNEL)
+        for events in self._waiters.values():
+            for event in events:
+                event.set()
+
+    @asynccontextmanager
+    async def watching(self, order_ledger_id: str) -> AsyncIterator[asyncio.Event]:
+        """An event set on every committed step of the order, registered while listening."""
+        await self._ensure_listening()
+        event = asyncio.Event()
+        self._waiters.setdefault(order_ledger_id, set()).add(event)
+        try:
+            yield event
+        finally:
+            events = self._waiters.get(order_ledger_id)
+            if events is not None:
+                events.discard(event)
+                if not events:
+                    del self._waiters[order_ledger_id]
+
+    async def wait_for_change(
+        self,
+        order_ledger_id: str,
+        read: Callable[[], Awaitable[T]],
+        status_of: Callable[[T], LedgerStatus],
+        *,
+        seen: LedgerStatus | None,
+        timeout: float,
+    ) -> T:
+        """`read()` once the status differs from `seen` (or the first read's), or at `timeout`.
+
+        A final status that equals `seen` will never change: it is answered at once.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        async with self.watching(order_ledger_id) as changed:
+            # Listening before the first read: a change committed after it is not missed.
+            current = await read()
+            baseline = status_of(current) if seen is None else seen
+            while status_of(current) == baseline and not baseline.is_final:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), remaining)
+                changed.clear()
+                await self._ensure_listening()
+                current = await read()
+        return current
+
+    async def close(self) -> None:
+        """Stop listening."""
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            await conn.close()
