@@ -175,6 +175,15 @@ async def _load(
     return load_seconds
 
 
+def restarted_check(faults: FaultInjector) -> Check:
+    """Every kill of the run was followed by a restart (a new pid that answers healthy)."""
+    return check(
+        "every killed part was restarted by the supervisor",
+        len(faults.faults),
+        [f"{f.target} (killed at {f.at:.0f}s) never came back" for f in faults.unrecovered()],
+    )
+
+
 async def _all_healthy(platform: ProofPlatform, timeout: float) -> Check:
     """Every service and stack part answers its health probe again."""
     loop = asyncio.get_running_loop()
@@ -218,11 +227,7 @@ async def _verify(
         target: max(f.recovered_after or -1.0 for f in faults.faults if f.target == target)
         for target in faults.by_target()
     }
-    kills = check(
-        "every killed part was restarted by the supervisor",
-        len(faults.faults),
-        [f"{f.target} (killed at {f.at:.0f}s) never came back" for f in faults.unrecovered()],
-    )
+    kills = restarted_check(faults)
     lost = [c for c in order_checks if "none lost" in c.name or "none stuck" in c.name]
     return ProofReport(
         command=config.command,

@@ -34,6 +34,7 @@ from tests.conftest import SessionStack
 from tests.integration.checkout_fronts import payments_front, service_auth, serving, user_auth
 from tests.integration.gateway_support import gateway_settings
 from tests.security.tally import tried
+from tests.snapshots import assert_unchanged, snapshot
 
 # Open on purpose: probes, scrapes, the catalog and the API descriptions.
 PUBLIC = {
@@ -77,6 +78,10 @@ FORGED: tuple[dict[str, str], ...] = (
 # Valid for the gateway's /events, so a user's 403 is not hidden behind a 422.
 BODY = b'{"channel": "lobby", "data": {}}'
 ROW_TABLES = ("products", "orders", "order_ledger", "payment_authorizations", "outbox")
+# The gateway's sliding-window rate limiter (domain/gateway/ratelimit.py, keys `rl:<who>`)
+# counts refused requests too, with a fresh member each time: that is its job, not a write the
+# bad token caused. No other key is excluded.
+RATE_LIMIT_KEYS = ("rl:*",)
 
 
 @asynccontextmanager
@@ -139,6 +144,7 @@ async def test_every_route_refuses_missing_forged_and_user_tokens(
     await seed_catalog(db)
     before = await _row_counts(db)
     keys_before = await redis.dbsize()
+    values_before = await snapshot(db, redis, RATE_LIMIT_KEYS)
     async with _client(front, stack) as (app, client):
         routes = _routes(app)
         assert routes, "no protected route found"
@@ -151,6 +157,8 @@ async def test_every_route_refuses_missing_forged_and_user_tokens(
                 assert answer.status_code == 401, (method, path, auth, answer.text)
                 assert answer.json()["code"] == "UNAUTHENTICATED"
                 assert answer.headers["content-type"] == "application/problem+json"
+                after = await snapshot(db, redis, RATE_LIMIT_KEYS)
+                assert_unchanged(values_before, after, (method, path, auth))
                 tried("auth_missing_or_forged")
             user_may = {(front, method, path), (front, "*", path)} & USER_ROUTES
             if method in MUTATING and not user_may:
@@ -158,6 +166,8 @@ async def test_every_route_refuses_missing_forged_and_user_tokens(
                 answer = await client.request(method, url, headers=as_user, content=BODY)
                 assert answer.status_code == 403, (method, path, answer.text)
                 assert answer.json()["code"] == "FORBIDDEN"
+                after = await snapshot(db, redis, RATE_LIMIT_KEYS)
+                assert_unchanged(values_before, after, (method, path, "user"))
                 tried("auth_user_on_service_route")
     assert await _row_counts(db) == before
     # The gateway's rate limiter counts refused requests; nothing else may have been written.

@@ -23,6 +23,7 @@ from protos.balance.v1 import balance_pb2_grpc as pb_grpc
 from tests.integration.checkout_fronts import service_auth
 from tests.security.hostile import HOSTILE_IDS
 from tests.security.tally import tried
+from tests.snapshots import assert_unchanged, snapshot
 
 AUTH = (("authorization", service_auth()["Authorization"]),)
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -68,6 +69,7 @@ async def test_malformed_bytes_are_invalid_argument(
         b"\x12\x05abc",
         bytes(range(256)),
     ]
+    before = await snapshot(None, redis)
     for method in ("Credit", "Debit", "Reserve", "CommitReservation", "SettlePot"):
         call = channel.unary_unary(
             f"/balance.v1.BalanceService/{method}",
@@ -77,6 +79,7 @@ async def test_malformed_bytes_are_invalid_argument(
         for raw in garbage:
             code = await _refused(call(raw, metadata=AUTH))
             assert code in ("VALIDATION_FAILED", "IDEMPOTENCY_KEY_REQUIRED"), (method, raw, code)
+            assert_unchanged(before, await snapshot(None, redis), (method, raw))
             tried("grpc")
     await _still_serving(pb_grpc.BalanceServiceStub(channel))
     assert await redis.keys("*{ok}*")  # the only account: the last, good call's
@@ -85,8 +88,9 @@ async def test_malformed_bytes_are_invalid_argument(
 async def test_oversized_messages_are_refused_and_the_server_stays_up(
     served: tuple[aio.Channel, aioredis.Redis],
 ) -> None:
-    channel, _ = served
+    channel, redis = served
     stub = pb_grpc.BalanceServiceStub(channel)
+    before = await snapshot(None, redis)
     big = pb.CreditRequest(account_id="al", amount=5, idempotency_key="k", reference="r")
     big.source = "s" * (MAX_REQUEST_BYTES + 1)
     assert await _refused(stub.Credit(big, metadata=AUTH)) == "PAYLOAD_TOO_LARGE"
@@ -97,6 +101,7 @@ async def test_oversized_messages_are_refused_and_the_server_stays_up(
     with pytest.raises(aio.AioRpcError) as caught:
         await stub.Credit(huge, metadata=AUTH)
     assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert_unchanged(before, await snapshot(None, redis))
     tried("grpc", 2)
     await _still_serving(stub)
 
@@ -111,6 +116,7 @@ async def test_impossible_amounts_and_hostile_ids_change_nothing(
         pb.CreditRequest(account_id="al", amount=100, idempotency_key="seed"), metadata=AUTH
     )
     keys_before = sorted(await redis.keys("*"))
+    before = await snapshot(None, redis)
     calls: list[Any] = []
     for amount in (0, -1, -(2**63), INT64_MAX, 10**15):
         calls += [
@@ -161,8 +167,9 @@ async def test_impossible_amounts_and_hostile_ids_change_nothing(
     for key in ("*", "a b", "a\nb", "{k}", "' OR 1=1", "k" * 201, "\x00", "ä"):
         request = pb.CreditRequest(account_id="al", amount=5, idempotency_key=key)
         calls.append(stub.Credit(request, metadata=AUTH))
-    for call in calls:
+    for number, call in enumerate(calls):
         await _refused(call)
+        assert_unchanged(before, await snapshot(None, redis), f"bad call #{number}")
         tried("grpc")
     assert sorted(await redis.keys("*")) == keys_before
     got = await stub.GetBalance(pb.GetBalanceRequest(account_id="al"), metadata=AUTH)

@@ -27,6 +27,7 @@ from tests.conftest import SessionStack
 from tests.integration.checkout_fronts import payments_front, serving
 from tests.security.hostile import HOSTILE_IDS
 from tests.security.tally import tried
+from tests.snapshots import assert_unchanged, snapshot
 
 TABLES = (
     "products",
@@ -113,6 +114,7 @@ async def test_hostile_ids_are_refused_and_change_nothing(
     clients: dict[str, httpx.AsyncClient], db: asyncpg.Pool, redis: aioredis.Redis
 ) -> None:
     before = await _snapshot(db, redis)
+    values_before = await snapshot(db, redis)
     for bad in HOSTILE_IDS:
         for front, method, path, body in _requests(bad):
             if "//" in path or path.endswith("/"):
@@ -121,6 +123,7 @@ async def test_hostile_ids_are_refused_and_change_nothing(
             answer = await clients[front].request(method, path, json=body, headers=headers)
             assert 400 <= answer.status_code < 500, (front, method, path[:80], answer.text[:200])
             assert answer.headers["content-type"] == "application/problem+json"
+            assert_unchanged(values_before, await snapshot(db, redis), (front, method, path[:80]))
             tried("id_injection")
     assert await _snapshot(db, redis) == before
     # The database still answers as before: the catalog is whole.

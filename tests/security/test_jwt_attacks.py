@@ -37,6 +37,7 @@ from tests.conftest import SessionStack
 from tests.integration.checkout_fronts import payments_front, serving
 from tests.integration.gateway_support import gateway_settings, running_gateway
 from tests.security.tally import tried
+from tests.snapshots import assert_unchanged, snapshot
 
 _FAR = 4_102_444_800  # 2100-01-01
 # What an attacker who only knows the public half of an RSA key pair would sign with.
@@ -121,9 +122,12 @@ async def fronts(stack: SessionStack, db: asyncpg.Pool) -> AsyncIterator[dict[st
 
 
 async def test_http_fronts_refuse_every_forged_token(
-    fronts: dict[str, tuple[httpx.AsyncClient, str, str]], db: asyncpg.Pool
+    fronts: dict[str, tuple[httpx.AsyncClient, str, str]],
+    db: asyncpg.Pool,
+    redis: aioredis.Redis,
 ) -> None:
     body = {"amount": 5, "channel": "lobby", "data": {}}
+    before = await snapshot(db, redis)
     for name, (client, method, path) in fronts.items():
         for attack, token in ATTACKS.items():
             headers = {**_bearer(token), "Idempotency-Key": f"k-{uuid.uuid4()}"}
@@ -131,6 +135,7 @@ async def test_http_fronts_refuse_every_forged_token(
             assert answer.status_code == 401, (name, attack, answer.text)
             assert answer.json()["code"] == "UNAUTHENTICATED", (name, attack)
             assert answer.headers["www-authenticate"] == "Bearer", (name, attack)
+            assert_unchanged(before, await snapshot(db, redis), (name, attack))
             tried("jwt")
     for table in ("products", "orders", "order_ledger", "payment_authorizations"):
         assert await db.fetchval(f"SELECT count(*) FROM {table}") == 0, table
@@ -143,6 +148,7 @@ async def test_grpc_refuses_every_forged_token(redis: aioredis.Redis) -> None:
     try:
         async with aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = pb_grpc.BalanceServiceStub(channel)
+            before = await snapshot(None, redis)
             for attack, token in ATTACKS.items():
                 request = pb.CreditRequest(account_id="alice", amount=5, idempotency_key="k1")
                 with pytest.raises(aio.AioRpcError) as refused:
@@ -150,6 +156,7 @@ async def test_grpc_refuses_every_forged_token(redis: aioredis.Redis) -> None:
                 assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED, attack
                 metadata: dict[str, Any] = dict(refused.value.trailing_metadata() or ())  # type: ignore[arg-type]
                 assert metadata["error-code"] == "UNAUTHENTICATED", attack
+                assert_unchanged(before, await snapshot(None, redis), attack)
                 tried("jwt")
     finally:
         await server.stop(grace=None)
@@ -172,14 +179,16 @@ async def _ws_close_code(url: str, first: str | None = None) -> int | None:
 
 
 async def test_websocket_refuses_every_forged_token(
-    stack: SessionStack, redis: aioredis.Redis
+    stack: SessionStack, db: asyncpg.Pool, redis: aioredis.Redis
 ) -> None:
     async with running_gateway(gateway_settings(stack.redis_url)) as gateway:
+        before = await snapshot(db, redis)
         for attack, token in ATTACKS.items():
             code = await _ws_close_code(f"{gateway.ws_url}?token={quote(token)}")
             assert code in (4000, 4001), (attack, code)
             frame = json.dumps({"type": "auth", "token": token})
             assert await _ws_close_code(gateway.ws_url, frame) in (4000, 4001), attack
+            assert_unchanged(before, await snapshot(db, redis), attack)
             tried("jwt", 2)
         # Still serving: a good token gets its welcome.
         async with connect(f"{gateway.ws_url}?token={issue_token(DEV_JWT_SECRET, 'ok')}") as ws:
