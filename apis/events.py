@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -29,6 +29,7 @@ from domain.events.settings import EventSettings
 from domain.events.store import MAX_LIMIT, EventStore
 from domain.players.profiles import PLAYER_ID
 from infra.db.pool import create_pool
+from infra.redis import platform_redis
 
 router = APIRouter(responses=PROBLEM_RESPONSES, tags=["events"])
 
@@ -168,7 +169,7 @@ def create_app(settings: EventSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(chosen.resolved_database_url, max_size=5)
-        redis = aioredis.Redis.from_url(chosen.resolved_redis_url)
+        redis = cast(aioredis.Redis, platform_redis(chosen))
         consumer = EventConsumer(redis, pool, config)
         stop = asyncio.Event()
         task = asyncio.create_task(consumer.run(stop))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import httpx
@@ -25,6 +25,7 @@ from apis.problems import install_problem_handlers
 from domain.errors import ValidationFailed
 from infra.db.pool import create_pool
 from infra.http_telemetry import ObservedRequests
+from infra.redis import platform_redis
 from infra.settings import PlatformSettings
 from infra.telemetry import instrument_app
 
@@ -35,6 +36,8 @@ class FrontResources:
 
     settings: PlatformSettings
     pool: asyncpg.Pool
+    # Redis or a RedisCluster (infra.redis.platform_redis), typed as the single client its
+    # consumers still name; the cluster client speaks the same commands.
     redis: aioredis.Redis
     http: httpx.AsyncClient
 
@@ -109,7 +112,7 @@ def create_front(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = await create_pool(settings.resolved_database_url, max_size=pool_size)
-        redis = aioredis.Redis.from_url(settings.resolved_redis_url)
+        redis = cast(aioredis.Redis, platform_redis(settings))
         async with httpx.AsyncClient(timeout=10) as http:
             app.state.resources = FrontResources(settings, db, redis, http)
             if on_start is not None:

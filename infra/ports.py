@@ -45,3 +45,28 @@ def free_port(host: str = "127.0.0.1", *, between: tuple[int, int] | None = None
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+# A Redis/Valkey Cluster node also listens on its port + 10000 (the cluster bus).
+CLUSTER_BUS_OFFSET = 10_000
+
+
+def free_cluster_port(host: str = "127.0.0.1") -> int:
+    """A port free with its cluster-bus port (+10000), both below the ephemeral range.
+
+    The client port comes from 10000-19999 and its bus from 20000-29999, where this process
+    hands out no other port afterwards.
+    """
+    for _ in range(200):
+        port = free_port(host, between=(10_000, _LOWEST_PICKED_PORT - 1))
+        bus = port + CLUSTER_BUS_OFFSET
+        if bus in _handed_out or bus >= _ephemeral_floor():
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, bus))
+            except OSError:
+                continue
+        _handed_out.add(bus)
+        return port
+    raise OSError("no port free together with its cluster-bus port (+10000)")

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
+from typing import cast
 
 import httpx
 import redis.asyncio as aioredis
@@ -16,6 +17,7 @@ from temporalio.worker import Worker
 
 from apis.fronts import http_front, metrics_response
 from infra.db.pool import create_pool
+from infra.redis import platform_redis
 from infra.serving import hosted_server, serve_until_signalled
 from infra.settings import PlatformSettings
 from infra.telemetry import configure_telemetry
@@ -77,7 +79,7 @@ async def run_workers(settings: PlatformSettings, queues: list[str]) -> None:
     connection = await connect_temporal(settings, export_sdk_metrics=True)
     client = connection.client
     pool = await create_pool(settings.resolved_database_url, max_size=20)
-    redis = aioredis.Redis.from_url(settings.resolved_redis_url)
+    redis = cast(aioredis.Redis, platform_redis(settings))
     async with httpx.AsyncClient(timeout=10) as http:
         resources = WorkerResources(settings, client, pool, redis, http)
         workers = [factories[q](resources) for q in chosen]

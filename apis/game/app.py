@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-import redis.asyncio as aioredis
 from fastapi import Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
@@ -21,6 +20,7 @@ from domain.game.lobby import Mutes, TableDirectory
 from domain.game.money import USER_ID
 from domain.game.settings import GameSettings
 from infra.db.pool import create_pool
+from infra.redis import platform_redis
 from infra.temporal_client import connect_temporal
 from workflows.game.models import ActRequest, SitRequest, TableConfig
 
@@ -90,7 +90,7 @@ def create_app(settings: GameSettings) -> Any:
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
-        redis = aioredis.Redis.from_url(settings.resolved_redis_url)
+        redis = platform_redis(settings)
         connection = await connect_temporal(settings, lazy=True)
         app.state.tables = Tables(
             connection.client, TableDirectory(redis), settings.game_task_queue

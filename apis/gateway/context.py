@@ -21,6 +21,7 @@ from domain.gateway.ratelimit import RateLimit, SlidingWindowLimiter
 from domain.gateway.registry import ConnectionRegistry
 from domain.gateway.sessions import SessionEvents
 from domain.gateway.tables import TableEventLog
+from infra.redis import RedisClient, platform_redis
 from infra.tokens import ServiceToken
 
 
@@ -29,7 +30,7 @@ class Gateway:
     """Everything the gateway's routes and socket handlers use."""
 
     settings: GatewaySettings
-    redis: aioredis.Redis
+    redis: RedisClient
     http: httpx.AsyncClient
     hub: Hub
     registry: ConnectionRegistry
@@ -66,16 +67,28 @@ class Gateway:
 @contextlib.asynccontextmanager
 async def open_gateway(settings: GatewaySettings) -> AsyncIterator[Gateway]:
     """Connect to Redis and the upstreams, start the hub; close everything on exit."""
-    # A blocking pool: a burst of connects waits for a Redis connection instead of failing.
-    pool = aioredis.BlockingConnectionPool.from_url(
-        settings.resolved_redis_url,
-        max_connections=settings.redis_max_connections,
-        timeout=5,
-        socket_connect_timeout=2,
-        socket_timeout=5,
-        health_check_interval=10,
-    )
-    redis = aioredis.Redis(connection_pool=pool)
+    pool: aioredis.BlockingConnectionPool | None = None
+    redis: RedisClient
+    if settings.redis_cluster:
+        # A cluster client: a pool per master, which waits for a free connection when full.
+        redis = platform_redis(
+            settings,
+            max_connections=settings.redis_max_connections,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            health_check_interval=10,
+        )
+    else:
+        # A blocking pool: a burst of connects waits for a Redis connection instead of failing.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            settings.resolved_redis_url,
+            max_connections=settings.redis_max_connections,
+            timeout=5,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            health_check_interval=10,
+        )
+        redis = aioredis.Redis(connection_pool=pool)
     http = httpx.AsyncClient(
         timeout=httpx.Timeout(settings.upstream_timeout_seconds, connect=2.0),
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
@@ -126,4 +139,5 @@ async def open_gateway(settings: GatewaySettings) -> AsyncIterator[Gateway]:
         await gateway.balance.close()
         await http.aclose()
         await redis.aclose()
-        await pool.aclose()
+        if pool is not None:
+            await pool.aclose()

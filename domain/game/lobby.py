@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import redis.asyncio as aioredis
+from infra.redis import RedisClient
 
 _TABLES = "game:tables"
 
@@ -27,7 +27,7 @@ return 1
 class TableDirectory:
     """One JSON summary per table (what `GET /tables` lists), newest write wins."""
 
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self._redis = redis
         self._put = redis.register_script(_PUT_NEWER)
 
@@ -63,7 +63,7 @@ class Mute:
 class Mutes:
     """Chat mutes by channel, expiring by themselves (a Redis key with a TTL)."""
 
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self._redis = redis
 
     @staticmethod

@@ -5,20 +5,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from domain.gateway.channels import ALL_CONNECTIONS, user_channel
+from infra.redis import RedisClient, is_cluster
 
 
 class Broadcaster:
-    """PUBLISH to the Redis channel named like the gateway channel (the real-time contract)."""
+    """PUBLISH to the Redis channel named like the gateway channel (the real-time contract).
 
-    def __init__(self, redis: aioredis.Redis) -> None:
+    On a cluster it is SPUBLISH: only the master owning the channel's slot carries the
+    message, to the gateways that subscribed there (see `domain/gateway/pubsub.py`).
+    """
+
+    def __init__(self, redis: RedisClient) -> None:
         self._redis = redis
+        self._sharded = is_cluster(redis)
 
     async def to_channel(self, channel: str, payload: dict[str, Any]) -> int:
         """Deliver `payload` to every subscriber of `channel`; returns instances reached."""
-        return int(await self._redis.publish(channel, json.dumps(payload)))
+        return await publish(self._redis, channel, json.dumps(payload), sharded=self._sharded)
 
     async def to_user(self, user_id: str, payload: dict[str, Any]) -> int:
         """Deliver `payload` to every connection of one user, on any instance."""
@@ -27,3 +31,10 @@ class Broadcaster:
     async def to_all(self, payload: dict[str, Any]) -> int:
         """Deliver `payload` to every connection of every instance."""
         return await self.to_channel(ALL_CONNECTIONS, payload)
+
+
+async def publish(redis: RedisClient, channel: str, message: str, *, sharded: bool) -> int:
+    """PUBLISH, or SPUBLISH when `sharded` (a cluster); returns subscribers reached."""
+    if sharded:
+        return int(await redis.spublish(channel, message))
+    return int(await redis.publish(channel, message))

@@ -7,12 +7,11 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
-import redis.asyncio as aioredis
-
 from domain.errors import DomainError, ErrorCode, ValidationFailed
 from domain.gateway.broadcast import Broadcaster
 from domain.gateway.channels import parse_channel
 from domain.gateway.redis_values import as_text, stream_entries
+from infra.redis import RedisClient
 
 # Zero-width and bidirectional-override characters let a message hide or reorder text.
 _INVISIBLE = (
@@ -65,7 +64,7 @@ def clean_text(text: str, max_length: int) -> str:
 class ChatStore:
     """A Redis Stream per channel (`chat:{channel}`), trimmed to the retention window."""
 
-    def __init__(self, redis: aioredis.Redis, retention_seconds: int) -> None:
+    def __init__(self, redis: RedisClient, retention_seconds: int) -> None:
         self._redis = redis
         self.retention_seconds = retention_seconds
 

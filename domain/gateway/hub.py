@@ -14,14 +14,13 @@ import logging
 import time
 from collections.abc import Iterable
 
-import redis.asyncio as aioredis
-
 from domain.gateway import metrics
 from domain.gateway.channels import ALL_CONNECTIONS
 from domain.gateway.connection import Connection
 from domain.gateway.frames import CloseCode, event_frame
 from domain.gateway.pubsub import PubSubRouter
 from domain.gateway.registry import ConnectionInfo, ConnectionRegistry, LiveEntry
+from infra.redis import RedisClient
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ class Hub:
 
     def __init__(
         self,
-        redis: aioredis.Redis,
+        redis: RedisClient,
         registry: ConnectionRegistry,
         instance_id: str,
         *,

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 
-import redis.asyncio as aioredis
-
 from domain.gateway.broadcast import Broadcaster
 from domain.gateway.channels import presence_channel
 from domain.gateway.connection import PresenceStatus
 from domain.gateway.redis_values import as_text
 from domain.gateway.registry import ConnectionRegistry
+from infra.redis import RedisClient
 
 
 def aggregate(statuses: list[str]) -> PresenceStatus:
@@ -26,7 +25,7 @@ class PresenceService:
     """Recomputes a user's presence from the registry and announces changes on `presence:{id}`."""
 
     def __init__(
-        self, redis: aioredis.Redis, registry: ConnectionRegistry, broadcaster: Broadcaster
+        self, redis: RedisClient, registry: ConnectionRegistry, broadcaster: Broadcaster
     ) -> None:
         self._redis = redis
         self._registry = registry

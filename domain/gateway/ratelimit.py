@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
+from infra.redis import RedisClient
 
 # One sorted set per key: a member per accepted hit, scored by its time in milliseconds.
 # Trim what left the window, count, and add only when under the limit, all in one step.
@@ -65,7 +65,7 @@ class RateLimit:
 class SlidingWindowLimiter:
     """Counts hits per key in a sliding window; a refused hit is not counted."""
 
-    def __init__(self, redis: aioredis.Redis, prefix: str = "rl") -> None:
+    def __init__(self, redis: RedisClient, prefix: str = "rl") -> None:
         self._redis = redis
         self._prefix = prefix
         self._hit = redis.register_script(_HIT)

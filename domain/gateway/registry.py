@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from domain.gateway.redis_values import as_text
+from infra.redis import RedisClient
 
 _CHUNK = 250
 
@@ -43,7 +42,7 @@ class LiveEntry:
 class ConnectionRegistry:
     """Connection entries with a TTL, indexed by user and by channel."""
 
-    def __init__(self, redis: aioredis.Redis, ttl_seconds: int, prefix: str = "gw") -> None:
+    def __init__(self, redis: RedisClient, ttl_seconds: int, prefix: str = "gw") -> None:
         self._redis = redis
         self.ttl_seconds = ttl_seconds
         self._prefix = prefix

@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from domain.gateway.redis_values import as_text
+from infra.redis import RedisClient
 
 SESSION_STREAM = "events:sessions"
 _MAX_LENGTH = 100_000
@@ -16,7 +15,7 @@ _MAX_LENGTH = 100_000
 class SessionEvents:
     """Appends one entry per session start and end to `events:sessions`."""
 
-    def __init__(self, redis: aioredis.Redis, instance_id: str) -> None:
+    def __init__(self, redis: RedisClient, instance_id: str) -> None:
         self._redis = redis
         self._instance_id = instance_id
 

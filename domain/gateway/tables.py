@@ -3,6 +3,10 @@
 Whoever publishes table events (the game service, or the gateway's POST /events) goes
 through `TableEventLog.publish`: the event is appended to `tables:{id}:events` and published
 on `table:{id}` with its stream id as `event_id`, in one step, so both orders agree.
+
+On a cluster the two keys of a table carry the table's channel as hash tag,
+`tables:{table:{id}}:events` and `...:events:seq`, so they and the shard channel `table:{id}`
+hash to one slot and the script may SPUBLISH there.
 """
 
 from __future__ import annotations
@@ -12,11 +16,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from domain.errors import ValidationFailed
 from domain.gateway.channels import table_channel, valid_id
 from domain.gateway.redis_values import as_text, stream_entries
+from infra.redis import RedisClient, is_cluster
 
 _EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
@@ -25,7 +28,7 @@ local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'data', ARGV
 local body = string.sub(ARGV[2], 2)
 local sep = ','
 if body == '}' then sep = '' end
-redis.call('PUBLISH', ARGV[3], '{"event_id":"' .. id .. '"' .. sep .. body)
+redis.call(PUBLISH_COMMAND, ARGV[3], '{"event_id":"' .. id .. '"' .. sep .. body)
 return id
 """
 
@@ -44,7 +47,7 @@ for i = 3, #ARGV, 2 do
     local body = string.sub(ARGV[i + 1], 2)
     local sep = ','
     if body == '}' then sep = '' end
-    redis.call('PUBLISH', ARGV[2], '{"event_id":"' .. id .. '"' .. sep .. body)
+    redis.call(PUBLISH_COMMAND, ARGV[2], '{"event_id":"' .. id .. '"' .. sep .. body)
     last = seq
     ids[#ids + 1] = id
   else
@@ -54,6 +57,13 @@ end
 redis.call('SET', KEYS[2], last)
 return ids
 """
+
+
+def table_events_key(table_id: str, *, cluster: bool = False) -> str:
+    """The Redis Stream of a table's events; on a cluster tagged with the table's channel."""
+    if cluster:
+        return f"tables:{{{table_channel(table_id)}}}:events"
+    return f"tables:{table_id}:events"
 
 
 def _parse_id(event_id: str) -> tuple[int, int]:
@@ -73,19 +83,21 @@ class Resync:
 class TableEventLog:
     """Per-table event streams of bounded length."""
 
-    def __init__(self, redis: aioredis.Redis, max_length: int) -> None:
+    def __init__(self, redis: RedisClient, max_length: int) -> None:
         self._redis = redis
         self._max_length = max_length
-        self._publish = redis.register_script(_PUBLISH)
-        self._publish_once = redis.register_script(_PUBLISH_ONCE)
+        self._cluster = is_cluster(redis)
+        command = "'SPUBLISH'" if self._cluster else "'PUBLISH'"
+        self._publish = redis.register_script(_PUBLISH.replace("PUBLISH_COMMAND", command))
+        self._publish_once = redis.register_script(
+            _PUBLISH_ONCE.replace("PUBLISH_COMMAND", command)
+        )
 
-    @staticmethod
-    def _key(table_id: str) -> str:
-        return f"tables:{table_id}:events"
+    def _key(self, table_id: str) -> str:
+        return table_events_key(table_id, cluster=self._cluster)
 
-    @staticmethod
-    def _seq_key(table_id: str) -> str:
-        return f"tables:{table_id}:events:seq"
+    def _seq_key(self, table_id: str) -> str:
+        return f"{self._key(table_id)}:seq"
 
     async def publish(self, table_id: str, payload: dict[str, Any]) -> str:
         """Append and publish one event; returns its event id."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
-from infra.ports import free_port
+from infra.ports import free_cluster_port
 from saga.stack.process import ManagedProcess, StackError, wait_until
 from saga.stack.valkey import valkey_binary
 
@@ -69,7 +69,7 @@ class EmbeddedValkeyCluster:
             raise StackError("a Valkey Cluster needs at least 3 masters")
         count = self.masters * (1 + self.replicas)
         for index in range(count):
-            port = free_port()
+            port = free_cluster_port(self.host)
             node = ClusterNode(port, self.home / f"node-{port}", self.host)
             self.nodes.append(node)
             self._start_node(node, index)

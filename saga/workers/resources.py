@@ -21,6 +21,8 @@ class WorkerResources:
     settings: PlatformSettings
     client: Client
     db: asyncpg.Pool
+    # Redis or a RedisCluster (infra.redis.platform_redis), typed as the single client its
+    # consumers still name; the cluster client speaks the same commands.
     redis: aioredis.Redis
     http: httpx.AsyncClient
 
