@@ -22,6 +22,16 @@ def _ephemeral_floor() -> int:
         return 32_768
 
 
+def _bindable(host: str, port: int) -> bool:
+    """Whether nothing listens on host:port right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port(host: str = "127.0.0.1", *, between: tuple[int, int] | None = None) -> int:
     """A port free right now, for tests and throwaway platforms.
 
@@ -33,13 +43,8 @@ def free_port(host: str = "127.0.0.1", *, between: tuple[int, int] | None = None
     lowest, ceiling = between or (_LOWEST_PICKED_PORT, _ephemeral_floor() - 1)
     for _ in range(200 if ceiling - lowest > 1_000 else 0):
         port = random.randint(lowest, ceiling)
-        if port in _handed_out:
+        if port in _handed_out or not _bindable(host, port):
             continue
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind((host, port))
-            except OSError:
-                continue
         _handed_out.add(port)
         return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -60,13 +65,8 @@ def free_cluster_port(host: str = "127.0.0.1") -> int:
     for _ in range(200):
         port = free_port(host, between=(10_000, _LOWEST_PICKED_PORT - 1))
         bus = port + CLUSTER_BUS_OFFSET
-        if bus in _handed_out or bus >= _ephemeral_floor():
+        if bus in _handed_out or bus >= _ephemeral_floor() or not _bindable(host, bus):
             continue
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind((host, bus))
-            except OSError:
-                continue
         _handed_out.add(bus)
         return port
     raise OSError("no port free together with its cluster-bus port (+10000)")

