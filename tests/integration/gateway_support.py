@@ -221,3 +221,11 @@ def game_app(state: GameStandIn) -> FastAPI:
         return {"secret": "leaked"}
 
     return app
+
+
+@contextlib.asynccontextmanager
+async def running_game_stand_in() -> AsyncIterator[tuple[GameStandIn, RunningServer]]:
+    """The stand-in game service (mutes, table actions; also a proxy target) on a free port."""
+    state = GameStandIn()
+    async with running_app(game_app(state)) as server:
+        yield state, server

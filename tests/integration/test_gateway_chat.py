@@ -16,9 +16,8 @@ from tests.conftest import SessionStack
 from tests.integration.gateway_support import (
     GameStandIn,
     RunningServer,
-    game_app,
     gateway_settings,
-    running_app,
+    running_game_stand_in,
     running_gateway,
     service_token,
     ws_client,
@@ -28,9 +27,8 @@ from tests.integration.gateway_support import (
 @pytest.fixture
 async def game() -> AsyncIterator[tuple[GameStandIn, RunningServer]]:
     """The stand-in game service."""
-    state = GameStandIn()
-    async with running_app(game_app(state)) as server:
-        yield state, server
+    async with running_game_stand_in() as running:
+        yield running
 
 
 @pytest.fixture

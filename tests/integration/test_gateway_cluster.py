@@ -20,9 +20,8 @@ from tests.eventually import assert_eventually
 from tests.integration.gateway_support import (
     GameStandIn,
     RunningServer,
-    game_app,
     gateway_settings,
-    running_app,
+    running_game_stand_in,
     running_gateway,
     service_token,
     ws_client,
@@ -58,9 +57,8 @@ async def _classic_subscribers(cluster: RedisCluster, channel: str, count: int) 
 @pytest.fixture
 async def game() -> AsyncIterator[tuple[GameStandIn, RunningServer]]:
     """The stand-in game service (mutes, table actions)."""
-    state = GameStandIn()
-    async with running_app(game_app(state)) as server:
-        yield state, server
+    async with running_game_stand_in() as running:
+        yield running
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ from tests.conftest import SessionStack
 from tests.integration.gateway_support import (
     GameStandIn,
     RunningServer,
-    game_app,
     gateway_settings,
-    running_app,
+    running_game_stand_in,
     running_gateway,
     user_token,
 )
@@ -23,9 +22,8 @@ from tests.integration.gateway_support import (
 @pytest.fixture
 async def upstream() -> AsyncIterator[tuple[GameStandIn, RunningServer]]:
     """A local app standing in for the edge and the game service."""
-    state = GameStandIn()
-    async with running_app(game_app(state)) as server:
-        yield state, server
+    async with running_game_stand_in() as running:
+        yield running
 
 
 @pytest.fixture
