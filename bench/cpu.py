@@ -18,6 +18,8 @@ def _kind(process: psutil.Process) -> str:
         if argv and name in Path(argv[0]).name:
             return name
     joined = " ".join(argv)
+    if "-m bench." in joined:
+        return joined.split("-m bench.", 1)[1].split()[0]
     if "-m saga" in joined:
         rest = joined.split("-m saga", 1)[1].split()
         return "saga " + " ".join(rest[:2]) if rest else "saga"

@@ -63,3 +63,20 @@ class NoopSagaWorkflow:
                     ORDER_TOTAL_CENTS.value_set(total_cents),
                 ]
             )
+
+
+@workflow.defn
+class PlainFloorWorkflow:
+    """The plain floor: four no-op regular activities on one queue, and nothing else.
+
+    No search attributes, summaries or upserts: what the engine itself needs to run four
+    steps, the figure a player's wait is measured against.
+    """
+
+    @workflow.run
+    async def run(self, activity_queue: str) -> None:
+        """Run the four steps in order."""
+        for step, _, _ in STEPS:
+            await workflow.execute_activity(
+                noop, step, task_queue=activity_queue, start_to_close_timeout=timedelta(seconds=30)
+            )

@@ -5,49 +5,106 @@ from __future__ import annotations
 import argparse
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bench.order_saga import Round
 
 
-def report_troubles(sagas: list[Round], floors: list[Round], dropped: Counter[str]) -> None:
+@dataclass
+class Case:
+    """One measured case: what one call does, how many, how many at once, its rounds."""
+
+    name: str
+    one: Callable[[int], Awaitable[None]]
+    count: int
+    concurrency: int
+    rounds: list[Round] = field(default_factory=list)
+
+    def median(self, figure: str) -> float:
+        """The median over rounds of `throughput`, `p50_ms` or `p99_ms`."""
+        return float(statistics.median(float(getattr(r, figure)) for r in self.rounds))
+
+
+# The goals of issue 16, each a ratio to the plain floor of the same run:
+# (case, its figure, floor case, floor figure, bound, "max" or "min").
+GOALS = (
+    (
+        "saga, one at a time, WebSocket",
+        "p50_ms",
+        "plain floor, one at a time",
+        "p50_ms",
+        1.2,
+        "max",
+    ),
+    (
+        "saga, concurrent, WebSocket",
+        "throughput",
+        "plain floor, concurrent",
+        "throughput",
+        0.9,
+        "min",
+    ),
+    ("saga, concurrent, WebSocket", "p99_ms", "plain floor, concurrent", "p99_ms", 1.5, "max"),
+    (
+        "saga, concurrent, polling 50 ms",
+        "throughput",
+        "plain floor, concurrent",
+        "throughput",
+        0.8,
+        "min",
+    ),
+    (
+        "saga, concurrent, long-poll",
+        "throughput",
+        "plain floor, concurrent",
+        "throughput",
+        0.8,
+        "min",
+    ),
+)
+
+
+def report_troubles(cases: list[Case], dropped: Counter[str]) -> None:
     """Print the connections dropped (and resent) and the runs lost, if any."""
     if dropped:
         print(f"dropped connections, resent with the same Idempotency-Key: {dict(dropped)}")
-    for name, rounds in (("order sagas", sagas), ("floor runs", floors)):
-        lost = sum((r.lost for r in rounds), Counter[str]())
+    for case in cases:
+        lost = sum((r.lost for r in case.rounds), Counter[str]())
         if lost:
-            print(f"{name} lost (left out of the figures): {sum(lost.values())}")
+            print(f"{case.name}: lost (left out of the figures): {sum(lost.values())}")
             for reason, times in lost.most_common(5):
                 print(f"  {times} x {reason}")
 
 
-def report(sagas: list[Round], floors: list[Round], args: argparse.Namespace) -> None:
-    """Print the medians over rounds and the ratios to the floor."""
-
-    def med(rounds: list[Round], field: str) -> float:
-        return float(statistics.median(float(getattr(r, field)) for r in rounds))
-
-    print(f"{args.orders} orders x {args.rounds} rounds, concurrency {args.concurrency} (medians)")
-    print(f"{'':26}{'orders/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
-    for name, rounds in (("order saga (HTTP->CONFIRMED)", sagas), ("engine floor (no-op)", floors)):
+def report(cases: list[Case], args: argparse.Namespace) -> None:
+    """Print each case's medians over rounds, the goals' ratios, and CPU per order."""
+    by_name = {case.name: case for case in cases}
+    print(f"medians of {args.rounds} rounds")
+    print(f"{'':34}{'runs':>6}{'at once':>8}{'per s':>8}{'p50 ms':>9}{'p99 ms':>9}")
+    for case in cases:
         print(
-            f"{name:26.26}{med(rounds, 'throughput'):10.1f}{med(rounds, 'p50_ms'):10.1f}"
-            f"{med(rounds, 'p99_ms'):10.1f}"
+            f"{case.name:34.34}{case.count:6}{case.concurrency:8}{case.median('throughput'):8.1f}"
+            f"{case.median('p50_ms'):9.1f}{case.median('p99_ms'):9.1f}"
         )
-    print(
-        f"throughput ratio {med(sagas, 'throughput') / med(floors, 'throughput'):.2f} "
-        f"(target >= 0.8), p99 ratio {med(sagas, 'p99_ms') / med(floors, 'p99_ms'):.2f} "
-        "(target <= 1.5)"
-    )
-    print("CPU ms per order by process (medians; the floor's worker runs inside `bench`):")
-    kinds = sorted({k for r in sagas + floors for k in r.cpu}, key=lambda k: -sagas[0].cpu[k])
-    for kind in kinds:
-        saga_ms = statistics.median(r.cpu[kind] for r in sagas) / args.orders
-        floor_ms = statistics.median(r.cpu[kind] for r in floors) / args.orders
-        if saga_ms >= 0.05 or floor_ms >= 0.05:
-            print(f"  {kind:24.24}{saga_ms:8.1f} saga {floor_ms:8.1f} floor")
+    print("goals, as ratios to the plain floor of the same run:")
+    for name, figure, floor, floor_figure, bound, kind in GOALS:
+        if name not in by_name or floor not in by_name:
+            continue
+        ratio = by_name[name].median(figure) / by_name[floor].median(floor_figure)
+        met = ratio <= bound if kind == "max" else ratio >= bound
+        sign = "<=" if kind == "max" else ">="
+        print(
+            f"  {name} {figure}: {ratio:.2f}x (goal {sign} {bound}) {'met' if met else 'NOT met'}"
+        )
+    print("CPU ms per run by process (medians; the floors' worker runs inside `bench`):")
+    kinds = sorted({k for c in cases for r in c.rounds for k in r.cpu})
+    print(f"  {'':34}" + "".join(f"{k[:12]:>13}" for k in kinds))
+    for case in cases:
+        cells = [statistics.median(r.cpu[k] for r in case.rounds) / case.count for k in kinds]
+        print(f"  {case.name:34.34}" + "".join(f"{ms:13.1f}" for ms in cells))
 
 
 def _ms(start: str, end: str) -> float:

@@ -26,8 +26,18 @@ from workflows.checkout.order_saga import OrderSagaWorkflow
 def order_saga_worker(
     resources: WorkerResources, task_queue: str = ORDER_SAGA_TASK_QUEUE
 ) -> Worker:
-    """Hosts OrderSagaWorkflow."""
-    return Worker(resources.client, task_queue=task_queue, workflows=[OrderSagaWorkflow])
+    """Hosts OrderSagaWorkflow and, for its local steps, the orders and inventory activities.
+
+    The same activities stay on their own queues too (`orders`, `inventory`): compensations
+    and sagas started with `local_steps=False` run there.
+    """
+    ledger = SagaLedger(resources.db, resources.redis)
+    return Worker(
+        resources.client,
+        task_queue=task_queue,
+        workflows=[OrderSagaWorkflow],
+        activities=[*orders_activities(ledger), *inventory_activities(ledger)],
+    )
 
 
 def orders_activities(ledger: SagaLedger) -> list[Callable[..., Any]]:

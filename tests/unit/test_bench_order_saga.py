@@ -7,7 +7,7 @@ from collections import Counter
 import httpx
 import pytest
 
-from bench.order_report import report_troubles
+from bench.order_report import Case, report_troubles
 from bench.order_saga import OrderLost, measure
 
 
@@ -26,10 +26,11 @@ async def test_lost_calls_are_counted_and_left_out_of_the_figures(
         {"ReadError: connection dropped": 1, "OrderLost: ended FAILED": 1}
     )
     assert measured.throughput > 0
-    report_troubles([measured], [], Counter({"ReadError": 3}))
+    case = Case("saga, concurrent, WebSocket", _flaky, 4, 2, [measured])
+    report_troubles([case], Counter({"ReadError": 3}))
     printed = capsys.readouterr().out
     assert "dropped connections, resent with the same Idempotency-Key: {'ReadError': 3}" in printed
-    assert "order sagas lost (left out of the figures): 2" in printed
+    assert "saga, concurrent, WebSocket: lost (left out of the figures): 2" in printed
 
 
 async def test_a_round_where_every_call_was_lost_still_reports() -> None:

@@ -25,6 +25,11 @@ class SagaOptions:
     retry_backoff_coefficient: float = 4.0
     retry_maximum_attempts: int = 5
     activity_timeout_seconds: float = 30.0
+    # The short database steps (create, reserve, confirm) run as local activities of the
+    # saga's worker: no task queue round trip and no workflow task of their own. The PSP's
+    # capture stays a regular activity on `payments`. False: every step on its context's
+    # queue, for a deployment whose saga worker does not host the orders and inventory code.
+    local_steps: bool = True
 
 
 @dataclass(frozen=True)

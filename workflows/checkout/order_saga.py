@@ -11,7 +11,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.checkout import LedgerActivities
@@ -35,6 +35,7 @@ ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
 ORDER_TOTAL_CENTS = SearchAttributeKey.for_int("OrderTotalCents")
 FAILURE_REASON = SearchAttributeKey.for_text("FailureReason")
+LOCAL_STEPS = "local-steps"
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class OrderSagaWorkflow:
     async def run(self, saga: OrderSagaInput) -> SagaResult:
         """Run the four steps; on a permanent failure undo what was done, newest first."""
         self._saga = saga
+        # Histories from before local steps replay as they ran: every step a regular activity.
+        self._local = saga.options.local_steps and workflow.patched(LOCAL_STEPS)
         ledger_id = saga.order_ledger_id
         order_id = str(order_id_for(uuid.UUID(ledger_id)))
         self._state.order_id = order_id
@@ -80,6 +83,7 @@ class OrderSagaWorkflow:
                 queues.orders_task_queue,
                 LedgerStatus.ORDER_CREATED,
                 f"create order {order_id} for customer {saga.customer_id}",
+                local=True,
             )
             undo.append(
                 self._undo(
@@ -92,6 +96,7 @@ class OrderSagaWorkflow:
                 queues.inventory_task_queue,
                 LedgerStatus.INVENTORY_RESERVED,
                 "reserve " + ", ".join(f"{i.quantity} x {i.product_id}" for i in saga.items),
+                local=True,
             )
             await self._step(
                 PaymentActivities.capture_payment,
@@ -106,9 +111,12 @@ class OrderSagaWorkflow:
                 queues.orders_task_queue,
                 LedgerStatus.CONFIRMED,
                 f"confirm order {order_id}",
+                local=True,
             )
         except ActivityError as err:
             await self._compensate(undo, err.activity_type or "unknown", _reason(err))
+        except StepFailed as failed:
+            await self._compensate(undo, failed.step, failed.reason)
         except asyncio.CancelledError:
             await self._compensate(undo, "saga", "CANCELLED: the workflow was cancelled")
             raise
@@ -116,11 +124,21 @@ class OrderSagaWorkflow:
         return SagaResult(ledger_id, state.status, order_id, state.failure_reason)
 
     async def _step(
-        self, fn: Any, arg: Any, task_queue: str, status: LedgerStatus, summary: str
+        self,
+        fn: Any,
+        arg: Any,
+        task_queue: str,
+        status: LedgerStatus,
+        summary: str,
+        *,
+        local: bool = False,
     ) -> None:
-        await self._execute(fn, arg, task_queue, summary, until_done=False)
+        if local and self._local:
+            await self._execute_local(fn, arg, summary)
+        else:
+            await self._execute(fn, arg, task_queue, summary, until_done=False)
         self._state.completed_steps.append(fn.__name__)
-        self._set_status(status)
+        self._set_status(status, listed=not self._local or status in _LISTED)
 
     def _undo(self, fn: Any, arg: Any, task_queue: str) -> Compensation:
         summary = f"compensate: {fn.__name__}"
@@ -152,8 +170,19 @@ class OrderSagaWorkflow:
         )
         self._set_status(status)
 
-    def _set_status(self, status: LedgerStatus) -> None:
+    def _set_status(self, status: LedgerStatus, *, listed: bool = True) -> None:
+        """The status in the query and the UI's details; in the search attributes if `listed`.
+
+        With local steps, only the statuses a saga waits in (the capture at the PSP) or ends
+        in are upserted: the steps between them complete in the same workflow task, where an
+        upsert each would cost the server a visibility write no list could ever see.
+        """
         self._state.status = status.value
+        workflow.set_current_details(
+            f"**{status.value}**: " + " -> ".join(self._state.completed_steps or ["started"])
+        )
+        if not listed:
+            return
         pairs: list[SearchAttributeUpdate[Any]] = [
             ORDER_STATUS.value_set(status.value),
             CUSTOMER_ID.value_set(self._saga.customer_id),
@@ -166,30 +195,70 @@ class OrderSagaWorkflow:
     async def _execute(
         self, fn: Any, arg: Any, task_queue: str, summary: str, *, until_done: bool
     ) -> Any:
+        return await workflow.execute_activity_method(
+            fn,
+            arg,
+            task_queue=task_queue,
+            start_to_close_timeout=timedelta(seconds=self._saga.options.activity_timeout_seconds),
+            retry_policy=self._retry(until_done=until_done),
+            summary=summary,
+        )
+
+    async def _execute_local(self, fn: Any, arg: Any, summary: str) -> Any:
+        """A short idempotent database step in this worker, under the same retry policy.
+
+        Backoffs up to a minute are waited out inside the workflow task; the 64 s one becomes
+        a timer. A worker killed mid-step loses its workflow task, and the next worker runs
+        the step again under the same ledger key, which applies it once.
+        """
+        try:
+            return await workflow.execute_local_activity_method(
+                fn,
+                arg,
+                start_to_close_timeout=timedelta(
+                    seconds=self._saga.options.activity_timeout_seconds
+                ),
+                retry_policy=self._retry(until_done=False),
+                summary=summary,
+            )
+        except ActivityError:
+            raise
+        except FailureError as failure:
+            # A local activity's last failure arrives as itself, not inside an ActivityError.
+            raise StepFailed(fn.__name__, _describe(failure)) from None
+
+    def _retry(self, *, until_done: bool) -> RetryPolicy:
         options = self._saga.options
         initial = timedelta(milliseconds=options.retry_initial_interval_ms)
-        retry = RetryPolicy(
+        return RetryPolicy(
             initial_interval=initial,
             backoff_coefficient=options.retry_backoff_coefficient,
             maximum_interval=initial * options.retry_backoff_coefficient**3,
             # Compensations keep trying: giving up would leave stock held or money authorized.
             maximum_attempts=0 if until_done else options.retry_maximum_attempts,
         )
-        return await workflow.execute_activity_method(
-            fn,
-            arg,
-            task_queue=task_queue,
-            start_to_close_timeout=timedelta(seconds=options.activity_timeout_seconds),
-            retry_policy=retry,
-            summary=summary,
-        )
+
+
+_LISTED = {LedgerStatus.INVENTORY_RESERVED, LedgerStatus.CONFIRMED}
+
+
+class StepFailed(Exception):
+    """A local step that failed for good: which one, and why (as `_reason` words it)."""
+
+    def __init__(self, step: str, reason: str) -> None:
+        super().__init__(reason)
+        self.step = step
+        self.reason = reason
 
 
 def _reason(err: ActivityError) -> str:
     """A stable failure reason: the error type (an ErrorCode for business failures) and text."""
-    cause = err.cause
+    if err.cause is not None:
+        return _describe(err.cause)
+    return f"ACTIVITY_FAILED: {err}"
+
+
+def _describe(cause: BaseException) -> str:
     if isinstance(cause, ApplicationError):
         return f"{cause.type or 'ERROR'}: {cause.message}"
-    if cause is not None:
-        return f"{type(cause).__name__.upper()}: {cause}"
-    return f"ACTIVITY_FAILED: {err}"
+    return f"{type(cause).__name__.upper()}: {cause}"
