@@ -94,7 +94,7 @@ def request_claims(request: Request) -> Claims:
     return claims
 
 
-def caller(
+async def caller(
     request: Request,
     _: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
 ) -> Claims:
@@ -102,7 +102,7 @@ def caller(
     return request_claims(request)
 
 
-def service_caller(claims: Annotated[Claims, Depends(caller)]) -> Claims:
+async def service_caller(claims: Annotated[Claims, Depends(caller)]) -> Claims:
     """FastAPI dependency: a service caller; 403 FORBIDDEN for a user token."""
     require_service(claims, "this route is for services")
     return claims

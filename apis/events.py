@@ -34,7 +34,7 @@ from infra.redis import platform_redis
 router = APIRouter(responses=PROBLEM_RESPONSES, tags=["events"])
 
 
-def _pool(request: Request) -> asyncpg.Pool:
+async def _pool(request: Request) -> asyncpg.Pool:
     found: asyncpg.Pool = request.app.state.pool
     return found
 

@@ -42,15 +42,22 @@ class FrontResources:
     http: httpx.AsyncClient
 
 
-def resources(request: Request) -> FrontResources:
-    """FastAPI dependency: the app's resources."""
+def front_resources(request: Request) -> FrontResources:
+    """The app's resources."""
     found: FrontResources = request.app.state.resources
     return found
 
 
-def pool(request: Request) -> asyncpg.Pool:
+# FastAPI runs a plain `def` dependency in its thread pool: two thread hand-offs per request
+# for what is an attribute read. Every dependency of the fronts is `async def` for that.
+async def resources(request: Request) -> FrontResources:
+    """FastAPI dependency: the app's resources."""
+    return front_resources(request)
+
+
+async def pool(request: Request) -> asyncpg.Pool:
     """FastAPI dependency: the app's connection pool."""
-    return resources(request).pool
+    return front_resources(request).pool
 
 
 def metrics_response(extra: bytes = b"") -> Response:
@@ -58,7 +65,7 @@ def metrics_response(extra: bytes = b"") -> Response:
     return Response(generate_latest() + extra, media_type=CONTENT_TYPE_LATEST)
 
 
-def single_valued_query(connection: HTTPConnection) -> None:
+async def single_valued_query(connection: HTTPConnection) -> None:
     """A query parameter given twice is ambiguous (which `user_id`?): refused, never guessed.
 
     No route of the platform takes a list in its query string, so the rule holds for all.
@@ -128,7 +135,7 @@ def create_front(
     @app.get("/health", include_in_schema=False)
     async def health(request: Request, response: Response) -> dict[str, str]:
         try:
-            await resources(request).pool.fetchval("SELECT 1")
+            await front_resources(request).pool.fetchval("SELECT 1")
         except (OSError, asyncpg.PostgresError):
             response.status_code = 503
             return {"status": "degraded", "database": "down"}

@@ -44,7 +44,7 @@ class AuthorizeIn(BaseModel):
     currency: str = Field(default="USD", pattern="^[A-Z]{3}$")
 
 
-def psp(request: Request) -> MockPsp:
+async def psp(request: Request) -> MockPsp:
     """FastAPI dependency: the app's mock PSP."""
     found: MockPsp = request.app.state.psp
     return found

@@ -97,7 +97,7 @@ class OrderView(BaseModel):
     items: list[LineView]
 
 
-def payments(res: Resources) -> PaymentAuthorizer:
+async def payments(res: Resources) -> PaymentAuthorizer:
     """FastAPI dependency: the payments service, called synchronously."""
     return PaymentsClient(
         res.http,
@@ -140,7 +140,7 @@ async def place_order(
 MAX_WAIT_SECONDS = 30
 
 
-def status_watcher(request: Request) -> StatusWatcher:
+async def status_watcher(request: Request) -> StatusWatcher:
     """FastAPI dependency: the edge's one LISTEN connection for long-polls."""
     watcher: StatusWatcher = request.app.state.status_watcher
     return watcher

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/players", responses=PROBLEM_RESPONSES, tags=["player
 UserIdPath = Annotated[str, Path(pattern=PLAYER_ID.pattern)]
 
 
-def _pool(request: Request) -> asyncpg.Pool:
+async def _pool(request: Request) -> asyncpg.Pool:
     found: asyncpg.Pool = request.app.state.pool
     return found
 
@@ -30,7 +30,7 @@ def _pool(request: Request) -> asyncpg.Pool:
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]
 
 
-def acting_for_path_user(user_id: UserIdPath, claims: Caller) -> None:
+async def acting_for_path_user(user_id: UserIdPath, claims: Caller) -> None:
     """Only that player or a service passes (403 before the body is even read)."""
     require_acting_for(claims, user_id)
 

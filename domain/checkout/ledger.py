@@ -213,24 +213,24 @@ class LedgerRepository:
 
     async def view(self, order_ledger_id: uuid.UUID) -> dict[str, Any]:
         """Everything GET /orders/{order_ledger_id} shows."""
+        # One round trip: the lines come along as a JSON array (polling clients ask often).
         row = await self._conn.fetchrow(
             "SELECT order_ledger_id, customer_id, status, total_cents, currency, payment_method, "
             "authorization_id, workflow_id, order_id, failure_reason, retry_count, next_retry_at, "
-            "steps, created_at, updated_at FROM order_ledger WHERE order_ledger_id = $1",
+            "steps, created_at, updated_at, (SELECT COALESCE(json_agg(json_build_object("
+            "  'product_id', i.product_id, 'quantity', i.quantity, "
+            "  'unit_price_cents', i.unit_price_cents) ORDER BY i.product_id), '[]') "
+            "  FROM order_ledger_items i WHERE i.order_ledger_id = l.order_ledger_id) AS items "
+            "FROM order_ledger l WHERE order_ledger_id = $1",
             order_ledger_id,
         )
         if row is None:
             raise NotFound(f"order {order_ledger_id} does not exist")
-        items = await self._conn.fetch(
-            "SELECT product_id, quantity, unit_price_cents FROM order_ledger_items "
-            "WHERE order_ledger_id = $1 ORDER BY product_id",
-            order_ledger_id,
-        )
         view = dict(row)
         view["steps"] = json.loads(row["steps"])
         view["items"] = [
-            {**dict(item), "line_total_cents": item["quantity"] * item["unit_price_cents"]}
-            for item in items
+            {**item, "line_total_cents": item["quantity"] * item["unit_price_cents"]}
+            for item in json.loads(row["items"])
         ]
         return view
 

@@ -25,7 +25,7 @@ from domain.balance.validation import MAX_LEDGER_SEQ
 router = APIRouter(prefix="/api", responses=PROBLEM_RESPONSES)
 
 
-def book_of(request: Request) -> BalanceBook:
+async def book_of(request: Request) -> BalanceBook:
     """The app's BalanceBook."""
     book: BalanceBook = request.app.state.book
     return book
@@ -34,7 +34,7 @@ def book_of(request: Request) -> BalanceBook:
 Book = Annotated[BalanceBook, Depends(book_of)]
 
 
-def own_account(account_id: str, request: Request) -> str:
+async def own_account(account_id: str, request: Request) -> str:
     """The path's account, if the caller may act on it."""
     may_act_on(claims_of(request), account_id)
     return account_id
