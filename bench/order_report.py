@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import base64
+import json
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bench.order_saga import Round
@@ -139,6 +141,11 @@ def history_breakdown(history: dict[str, object]) -> list[str]:
             totals["workflow task dispatch"] += gap
             totals["workflow task run"] += run
             lines.append(f"  {'workflow task':27} dispatch {gap:6.1f} ms  run {run:6.1f} ms")
+        elif kind == "MARKER_RECORDED" and _local_activity(event):
+            # A local activity ran inside the workflow task just completed: name it there.
+            lines[-1] += (
+                "" if "(local:" in lines[-1] else "  (local:"
+            ) + f" {_local_activity(event)}"
         elif kind == "ACTIVITY_TASK_COMPLETED":
             attrs = event["activityTaskCompletedEventAttributes"]
             sched = by_id[int(attrs["scheduledEventId"])]
@@ -149,6 +156,7 @@ def history_breakdown(history: dict[str, object]) -> list[str]:
             totals["activity dispatch"] += gap
             totals["activity run"] += run
             lines.append(f"  activity {name:18} dispatch {gap:6.1f} ms  run {run:6.1f} ms")
+    lines = [line + ")" if "(local:" in line else line for line in lines]
     total = _ms(events[0]["eventTime"], events[-1]["eventTime"])
     lines.append(f"  first to last event {total:6.1f} ms, of which:")
     for name, ms in totals.items():
@@ -158,10 +166,17 @@ def history_breakdown(history: dict[str, object]) -> list[str]:
     return lines
 
 
+def _local_activity(event: dict[str, Any]) -> str:
+    """The activity type of a local activity's marker, or "" for any other marker."""
+    attrs = event["markerRecordedEventAttributes"]
+    if attrs.get("markerName") != "core_local_activity":
+        return ""
+    data = attrs["details"]["data"]["payloads"][0]["data"]
+    return str(json.loads(base64.b64decode(data))["activity_type"])
+
+
 def main() -> None:
     """`python -m bench.order_report HISTORY.json ...`: each history's time breakdown."""
-    import json
-
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("histories", nargs="+")
     for path in parser.parse_args().histories:

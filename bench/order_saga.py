@@ -46,6 +46,7 @@ from apis.auth import service_headers
 from bench.cpu import tree_cpu
 from bench.noop_saga import NoopSagaWorkflow, PlainFloorWorkflow, start_attributes
 from bench.order_report import Case, report, report_troubles
+from domain.checkout.models import workflow_id_for
 from infra.ports import free_port
 from infra.settings import DEV_JWT_SECRET, PlatformSettings
 from infra.tokens import issue_token
@@ -119,6 +120,7 @@ class Player:
         self.http = http
         self._ws = ws
         self._final: dict[str, asyncio.Future[str]] = {}
+        self.watched: list[str] = []  # orders seen through on the socket, oldest first
         self._task = asyncio.create_task(self._read())
 
     @classmethod
@@ -173,7 +175,9 @@ class Player:
 
     async def on_socket(self, dropped: Counter[str]) -> None:
         """Submit, then wait for CONFIRMED on the WebSocket."""
-        status = await asyncio.wait_for(self.final_status(await self.place(dropped)), 60)
+        order = await self.place(dropped)
+        self.watched.append(order)
+        status = await asyncio.wait_for(self.final_status(order), 60)
         if status != "CONFIRMED":
             raise OrderLost(f"ended {status}")
 
@@ -316,6 +320,12 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
         await player.close()
     report(cases, args)
     report_troubles(cases, dropped)
+    if args.history:
+        # The last order player 0 saw through in the concurrent WebSocket case: under load.
+        order = players[0].watched[-1]
+        history = await client.get_workflow_handle(workflow_id_for(order)).fetch_history()
+        Path(args.history).write_text(history.to_json())
+        print(f"history of order-{order} (under load) written to {args.history}")
 
 
 def main() -> None:
@@ -325,6 +335,9 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=90, help="orders per concurrent case")
     parser.add_argument("--concurrency", type=int, default=30, help="players at once")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--history", help="write one saga's history from the concurrent case to this file"
+    )
     args = parser.parse_args()
     sys.dont_write_bytecode = False
     with tempfile.TemporaryDirectory(prefix="saga-bench-") as home:

@@ -15,10 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from apis.auth import service_headers
+from bench.cpu import tree_cpu
 from bench.noop_table import NoopTableWorkflow
 from bench.order_saga import start_platform
 from infra.settings import DEV_JWT_SECRET
@@ -239,8 +242,11 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
         await run_tables(env, 1, 3, http)
         for busy in args.busy:
             for _ in range(args.rounds):
+                before = tree_cpu(os.getpid())
                 floor = await run_floor(client, busy, args.seconds)
+                between = tree_cpu(os.getpid())
                 real = await run_tables(env, busy, args.seconds, http)
+                after = tree_cpu(os.getpid())
                 f50, f99 = floor.p(floor.round_trip, 0.5), floor.p(floor.round_trip, 0.99)
                 r50, r99 = real.p(real.round_trip, 0.5), real.p(real.round_trip, 0.99)
                 e50, e99 = real.p(real.to_event, 0.5), real.p(real.to_event, 0.99)
@@ -254,6 +260,21 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
                     f" {real.timed_out} clocks ran out, {real.dropped} sockets dropped",
                     flush=True,
                 )
+                _print_cpu(before, between, after, len(floor.round_trip), len(real.round_trip))
+
+
+def _print_cpu(
+    before: Counter[str], between: Counter[str], after: Counter[str], floor: int, real: int
+) -> None:
+    """CPU ms per action by process: where an action's cost goes, floor beside table."""
+    floor_cpu, real_cpu = between.copy(), after.copy()
+    floor_cpu.subtract(before)
+    real_cpu.subtract(between)
+    kinds = [k for k, ms in real_cpu.most_common() if ms / max(real, 1) >= 0.05]
+    cells = ", ".join(f"{k} {real_cpu[k] / max(real, 1):.2f}" for k in kinds)
+    total = sum(real_cpu.values()) / max(real, 1)
+    floor_total = sum(floor_cpu.values()) / max(floor, 1)
+    print(f"    CPU ms per action: table {total:.2f} ({cells}); floor {floor_total:.2f}")
 
 
 def main() -> None:
