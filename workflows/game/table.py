@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
 TABLE_ID = SearchAttributeKey.for_keyword("TableId")
 TABLE_PLAYERS = SearchAttributeKey.for_keyword_list("TablePlayers")
 HANDS_PLAYED = SearchAttributeKey.for_int("HandsPlayed")
+LOCAL_EFFECTS = "local-effects"
 
 # Effects retry until the balance service or Redis answers: a table pauses, it never drops a
 # chip. A business refusal cannot happen here (the table mirrors its seat accounts), so
@@ -74,7 +75,12 @@ def _refuse(code: str, message: str, **details: Any) -> ApplicationError:
     return ApplicationError(message, details or None, type=code, non_retryable=True)
 
 
-@workflow.defn(name="TableWorkflow")
+# Not sandboxed: at 50 busy tables the sandbox's per-activation machinery was a quarter of the
+# worker's CPU per action (bench/poker.py, docs/poker.md). The rules are plain domain code with
+# no clock, randomness or I/O of their own (the shuffle takes `workflow.random()`), and every
+# recorded history in tests/replay/table/ is replayed in CI, so a change that breaks
+# determinism still fails there.
+@workflow.defn(name="TableWorkflow", sandboxed=False)
 class TableWorkflow:
     """One cash table: No-Limit Hold'em, 2 to 10 seats."""
 
@@ -101,6 +107,7 @@ class TableWorkflow:
         self._hands_this_run = 0
         # When the player to act got the turn: their clock runs from there.
         self._turn_started: datetime | None = None
+        self._local_effects: bool | None = None
 
     @workflow.run
     async def run(self, state: TableState) -> None:
@@ -348,7 +355,17 @@ class TableWorkflow:
                     break
                 batch.append(self._queue.pop(0))
             merged = TableEvents.merge(batch)
-            await workflow.execute_activity_method(
+            if self._local_effects is None:
+                # Runs recorded before effects were local replay as they ran.
+                self._local_effects = workflow.patched(LOCAL_EFFECTS)
+            run = (
+                workflow.execute_local_activity_method
+                if self._local_effects
+                else workflow.execute_activity_method
+            )
+            # Local: in this worker, inside the workflow task of the action that caused it,
+            # without a task queue round trip or a workflow task of its own.
+            await run(
                 GameActivities.apply_effects,
                 merged,
                 start_to_close_timeout=timedelta(seconds=15),
