@@ -22,12 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.game import GameActivities
     from domain.game import (
         FULL_DECK,
-        GameError,
         Hand,
-        HandOver,
-        IllegalAction,
-        NotInHand,
-        NotYourTurn,
         SeatStack,
         TableRules,
         deck_commitment,
@@ -35,9 +30,17 @@ with workflow.unsafe.imports_passed_through():
         shuffle,
     )
     from domain.game.money import hand_id_for
+    from workflows.game.checks import (
+        check_act,
+        check_sit,
+        free_seats,
+        refuse,
+        remember_seat_answer,
+        seat_answer,
+        seat_of,
+    )
     from workflows.game.events import TableEvents
     from workflows.game.models import (
-        REMEMBERED_SEAT_KEYS,
         ActRequest,
         BuyInInput,
         CashOutInput,
@@ -48,7 +51,7 @@ with workflow.unsafe.imports_passed_through():
         TableState,
         ViewRequest,
     )
-    from workflows.game.views import seat_view, table_summary, table_view
+    from workflows.game.views import seat_view, table_details, table_summary, table_view
 
 TABLE_ID = SearchAttributeKey.for_keyword("TableId")
 TABLE_PLAYERS = SearchAttributeKey.for_keyword_list("TablePlayers")
@@ -69,10 +72,6 @@ _MONEY_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=5),
     maximum_attempts=8,
 )
-
-
-def _refuse(code: str, message: str, **details: Any) -> ApplicationError:
-    return ApplicationError(message, details or None, type=code, non_retryable=True)
 
 
 # Not sandboxed: at 50 busy tables the sandbox's per-activation machinery was a quarter of the
@@ -155,7 +154,7 @@ class TableWorkflow:
         if key in self._in_flight:
             await workflow.wait_condition(lambda: key not in self._in_flight)
         if key in self._s.seat_answers:
-            return self._answer(key)
+            return seat_answer(self._s, key)
         seat = request.seat if request.seat is not None else self._free_seats()[0]
         self._joining[seat] = request.user_id
         self._in_flight.add(key)
@@ -174,8 +173,8 @@ class TableWorkflow:
             code = (
                 cause.type if isinstance(cause, ApplicationError) and cause.type else "UNAVAILABLE"
             )
-            self._remember(key, {"error": code, "detail": str(cause or exc)})
-            raise _refuse(code or "UNAVAILABLE", str(cause or exc)) from None
+            remember_seat_answer(self._s, key, {"error": code, "detail": str(cause or exc)})
+            raise refuse(code or "UNAVAILABLE", str(cause or exc)) from None
         finally:
             self._joining.pop(seat, None)
             self._in_flight.discard(key)
@@ -185,34 +184,16 @@ class TableWorkflow:
         self._upsert_players()
         self._enqueue(self._events.table_event({"kind": "seat.taken", **seat_view(taken)}))
         self._publish_table_changed()
-        self._remember(key, {"table_id": self._s.config.table_id, **seat_view(taken)})
-        return self._answer(key)
+        remember_seat_answer(
+            self._s, key, {"table_id": self._s.config.table_id, **seat_view(taken)}
+        )
+        return seat_answer(self._s, key)
 
     @sit.validator
     def _check_sit(self, request: SitRequest) -> None:
-        if request.idempotency_key in self._s.seat_answers:
-            return
-        if request.idempotency_key in self._in_flight:
-            return
-        if self._s.closed:
-            raise _refuse("INVALID_STATE", "the table is closed")
-        if self._seat_of(request.user_id) is not None or request.user_id in self._joining.values():
-            raise _refuse("ALREADY_SEATED", f"{request.user_id} is already seated at this table")
-        if not self._rules.min_buy_in <= request.buy_in <= self._rules.max_buy_in:
-            raise _refuse(
-                "VALIDATION_FAILED",
-                f"buy_in must be between {self._rules.min_buy_in} and {self._rules.max_buy_in}",
-            )
-        free = self._free_seats()
-        if request.seat is not None:
-            if not 0 <= request.seat < self._rules.max_seats:
-                raise _refuse(
-                    "VALIDATION_FAILED", f"seat must be between 0 and {self._rules.max_seats - 1}"
-                )
-            if request.seat not in free:
-                raise _refuse("SEAT_TAKEN", f"seat {request.seat} is taken")
-        elif not free:
-            raise _refuse("TABLE_FULL", "every seat is taken")
+        key = request.idempotency_key
+        if key not in self._s.seat_answers and key not in self._in_flight:
+            check_sit(self._s, self._rules, self._joining, request)
 
     @workflow.update
     def leave(self, request: LeaveRequest) -> dict[str, Any]:
@@ -231,7 +212,7 @@ class TableWorkflow:
     @leave.validator
     def _check_leave(self, request: LeaveRequest) -> None:
         if self._seat_of(request.user_id) is None:
-            raise _refuse("NOT_SEATED", f"{request.user_id} has no seat at this table")
+            raise refuse("NOT_SEATED", f"{request.user_id} has no seat at this table")
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -247,30 +228,7 @@ class TableWorkflow:
 
     @act.validator
     def _check_act(self, request: ActRequest) -> None:
-        if self._seat_of(request.user_id) is None:
-            raise _refuse("NOT_SEATED", f"{request.user_id} has no seat at this table")
-        hand = self._hand
-        if hand is None or hand.is_over:
-            raise _refuse("NOT_YOUR_TURN", "no hand is in progress", to_act=None)
-        try:
-            # The same checks `apply` makes first; the hand changes only in the handler.
-            hand.check(request.user_id, request.action, request.amount)
-        except (NotYourTurn, HandOver, NotInHand):
-            raise _refuse(
-                "NOT_YOUR_TURN", f"it is {hand.to_act}'s turn", to_act=hand.to_act
-            ) from None
-        except IllegalAction as exc:
-            legal = hand.legal_actions(request.user_id)
-            raise _refuse(
-                "ILLEGAL_ACTION",
-                f"{exc.reason}; legal: {', '.join(exc.legal) or 'none'}",
-                legal_actions=legal.actions,
-                call_amount=legal.call_amount,
-                min_raise_to=legal.min_raise_to,
-                max_raise_to=legal.max_raise_to,
-            ) from None
-        except GameError as exc:
-            raise _refuse("ILLEGAL_ACTION", str(exc)) from None
+        check_act(self._s, self._hand, request)
 
     # -- one hand ------------------------------------------------------------------------------
 
@@ -344,7 +302,7 @@ class TableWorkflow:
     def _publish_table_changed(self) -> None:
         summary = table_summary(self._s, self._hand is not None)
         self._enqueue(self._events.lobby_update(summary))
-        workflow.set_current_details(self._details())
+        workflow.set_current_details(table_details(self._s, self._hand))
 
     async def _flush(self) -> None:
         """Apply queued effects in order; consecutive ones of one hand go in one activity call."""
@@ -405,32 +363,10 @@ class TableWorkflow:
         return [s for s in self._s.seats if s.status == "leaving"]
 
     def _seat_of(self, user_id: str) -> SeatState | None:
-        return next((s for s in self._s.seats if s.user_id == user_id), None)
+        return seat_of(self._s, user_id)
 
     def _free_seats(self) -> list[int]:
-        taken = {s.seat for s in self._s.seats} | set(self._joining)
-        return [n for n in range(self._rules.max_seats) if n not in taken]
-
-    def _remember(self, key: str, answer: dict[str, Any]) -> None:
-        self._s.seat_answers[key] = answer
-        while len(self._s.seat_answers) > REMEMBERED_SEAT_KEYS:
-            self._s.seat_answers.pop(next(iter(self._s.seat_answers)))
-
-    def _answer(self, key: str) -> dict[str, Any]:
-        answer = self._s.seat_answers[key]
-        if "error" in answer:
-            raise _refuse(str(answer["error"]), str(answer.get("detail", "")))
-        return answer
-
-    def _details(self) -> str:
-        seated = ", ".join(f"{s.user_id} ({s.stack})" for s in self._s.seats) or "nobody"
-        hand = self._hand
-        if hand is None:
-            return f"{self._s.config.name}: waiting · seated: {seated}"
-        return (
-            f"{self._s.config.name}: hand {self._s.hands_played} · {hand.street} · "
-            f"pot {hand.pot_total} · to act: {hand.to_act} · seated: {seated}"
-        )
+        return free_seats(self._s, self._joining, self._rules)
 
     def _upsert_players(self) -> None:
         workflow.upsert_search_attributes(

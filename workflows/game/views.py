@@ -102,3 +102,14 @@ def table_view(
     if live is not None and viewer is not None and viewer in live.players:
         view["hole_cards"] = live.hole_cards(viewer)
     return view
+
+
+def table_details(state: TableState, hand: Hand | None) -> str:
+    """The line the Temporal UI shows as the table's current details."""
+    seated = ", ".join(f"{s.user_id} ({s.stack})" for s in state.seats) or "nobody"
+    if hand is None:
+        return f"{state.config.name}: waiting · seated: {seated}"
+    return (
+        f"{state.config.name}: hand {state.hands_played} · {hand.street} · "
+        f"pot {hand.pot_total} · to act: {hand.to_act} · seated: {seated}"
+    )
