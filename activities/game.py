@@ -29,6 +29,7 @@ from domain.game.money import BalanceMode
 from domain.gateway.channels import user_channel
 from domain.gateway.tables import TableEventLog
 from infra.faults import fault_point
+from infra.redis import publish
 from workflows.game.models import BuyInInput, CashOutInput, TableEffects
 
 log = logging.getLogger(__name__)
@@ -152,8 +153,8 @@ class GameActivities:
                 if event.data.get("kind") == "hand.ended":
                     await self._record_result(event.data)
         for private in effects.private:
-            await self._redis.publish(user_channel(private.user_id), json.dumps(private.data))
+            await publish(self._redis, user_channel(private.user_id), json.dumps(private.data))
         if effects.summary is not None and await self._directory.put(effects.summary):
             update = {"kind": "table.updated", **effects.summary}
-            await self._redis.publish(LOBBY_CHANNEL, json.dumps(update))
+            await publish(self._redis, LOBBY_CHANNEL, json.dumps(update))
         count_table_events(e.data for e in effects.events)

@@ -75,3 +75,16 @@ def is_cluster(client: RedisClient) -> bool:
 def platform_redis(settings: PlatformSettings, **options: Any) -> RedisClient:
     """The platform's Redis as configured: `REDIS_URL` (or the embedded Valkey), `REDIS_CLUSTER`."""
     return connect_redis(settings.resolved_redis_url, cluster=settings.redis_cluster, **options)
+
+
+async def publish(redis: RedisClient, channel: str, message: str) -> int:
+    """PUBLISH, or on a cluster SPUBLISH; returns the subscribers reached.
+
+    On a cluster a plain PUBLISH is copied by the cluster bus to every node, whoever listens;
+    SPUBLISH goes only to the master that owns the channel's slot, where the gateways hold
+    their shard subscriptions (domain/gateway/pubsub.py). Every publisher of the platform
+    goes through here, so fan-out scales with the masters.
+    """
+    if is_cluster(redis):
+        return int(await redis.spublish(channel, message))
+    return int(await redis.publish(channel, message))

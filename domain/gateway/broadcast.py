@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from domain.gateway.channels import ALL_CONNECTIONS, user_channel
-from infra.redis import RedisClient, is_cluster
+from infra.redis import RedisClient, publish
 
 
 class Broadcaster:
@@ -18,11 +18,10 @@ class Broadcaster:
 
     def __init__(self, redis: RedisClient) -> None:
         self._redis = redis
-        self._sharded = is_cluster(redis)
 
     async def to_channel(self, channel: str, payload: dict[str, Any]) -> int:
         """Deliver `payload` to every subscriber of `channel`; returns instances reached."""
-        return await publish(self._redis, channel, json.dumps(payload), sharded=self._sharded)
+        return await publish(self._redis, channel, json.dumps(payload))
 
     async def to_user(self, user_id: str, payload: dict[str, Any]) -> int:
         """Deliver `payload` to every connection of one user, on any instance."""
@@ -31,10 +30,3 @@ class Broadcaster:
     async def to_all(self, payload: dict[str, Any]) -> int:
         """Deliver `payload` to every connection of every instance."""
         return await self.to_channel(ALL_CONNECTIONS, payload)
-
-
-async def publish(redis: RedisClient, channel: str, message: str, *, sharded: bool) -> int:
-    """PUBLISH, or SPUBLISH when `sharded` (a cluster); returns subscribers reached."""
-    if sharded:
-        return int(await redis.spublish(channel, message))
-    return int(await redis.publish(channel, message))
