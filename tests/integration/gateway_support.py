@@ -1,4 +1,8 @@
-"""Real gateway instances (uvicorn on free ports) and a stand-in game service for tests."""
+"""Real gateway instances (uvicorn on free ports) and a stand-in game service for tests.
+
+Also the fixtures of the tests that run one body on both stores (`store`, `game`, `pair`);
+a test module imports them as `store_fixture`, `game_fixture` and `pair_fixture`.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,23 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import pytest
 from fastapi import FastAPI, Request, Response
 from websockets.asyncio.client import ClientConnection, connect
 
 from apis.gateway.server import gateway_server
 from apis.gateway.settings import GatewaySettings
 from infra.ports import free_port
+from infra.redis import RedisClient
 from infra.serving import GracefulServer, HostedServer
 from infra.settings import DEV_JWT_SECRET
 from infra.tokens import TokenKind, issue_token
+
+if TYPE_CHECKING:
+    from saga.stack.valkey_cluster import EmbeddedValkeyCluster
+    from tests.conftest import SessionStack
 
 
 @dataclass
@@ -229,3 +239,61 @@ async def running_game_stand_in() -> AsyncIterator[tuple[GameStandIn, RunningSer
     state = GameStandIn()
     async with running_app(game_app(state)) as server:
         yield state, server
+
+
+@dataclass(frozen=True)
+class Store:
+    """The Valkey a test's gateways share: the session's server or the 3-master cluster."""
+
+    name: str
+    url: str
+    redis: RedisClient
+
+    @property
+    def cluster(self) -> bool:
+        """Whether this is the Valkey Cluster."""
+        return self.name == "cluster"
+
+    def settings(self, **overrides: Any) -> GatewaySettings:
+        """Settings for a test gateway on this store."""
+        return gateway_settings(self.url, redis_cluster=self.cluster, **overrides)
+
+
+def single_store(stack: SessionStack, redis: RedisClient) -> Store:
+    """The session's Valkey (emptied by the `redis` fixture)."""
+    return Store("single", stack.redis_url, redis)
+
+
+def cluster_store(cluster: EmbeddedValkeyCluster, cluster_redis: RedisClient) -> Store:
+    """The session's Valkey Cluster (emptied by the `cluster_redis` fixture)."""
+    return Store("cluster", cluster.url, cluster_redis)
+
+
+@pytest.fixture(name="store", params=["single", "cluster"])
+def store_fixture(request: pytest.FixtureRequest) -> Store:
+    """A test using it runs once on one Valkey and once on the cluster, which starts only then."""
+    if request.param == "cluster":
+        return cluster_store(
+            request.getfixturevalue("valkey_cluster"), request.getfixturevalue("cluster_redis")
+        )
+    return single_store(request.getfixturevalue("stack"), request.getfixturevalue("redis"))
+
+
+@pytest.fixture(name="game")
+async def game_fixture() -> AsyncIterator[tuple[GameStandIn, RunningServer]]:
+    """The stand-in game service (mutes, table actions)."""
+    async with running_game_stand_in() as running:
+        yield running
+
+
+@pytest.fixture(name="pair")
+async def pair_fixture(
+    store: Store, game: tuple[GameStandIn, RunningServer]
+) -> AsyncIterator[tuple[RunningServer, RunningServer]]:
+    """Two gateway instances on the (emptied) store that know the game service."""
+    _, server = game
+    async with (
+        running_gateway(store.settings(game_url=server.url)) as a,
+        running_gateway(store.settings(game_url=server.url)) as b,
+    ):
+        yield a, b

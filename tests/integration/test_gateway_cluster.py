@@ -1,29 +1,28 @@
-"""Two gateway instances on a real 3-master Valkey Cluster: fan-out, chat, presence, limits."""
+"""Two gateway instances on a real 3-master Valkey Cluster: sharded fan-out, shared limits.
+
+Chat, presence and table resync run on the cluster as the [cluster] cases of
+test_gateway_chat.py.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from redis.asyncio.cluster import RedisCluster
 
-from apis.gateway.settings import GatewaySettings
 from domain.gateway.broadcast import Broadcaster
 from domain.gateway.ratelimit import RateLimit, SlidingWindowLimiter
 from domain.gateway.registry import ConnectionRegistry
-from domain.gateway.tables import TableEventLog, table_events_key
 from infra.redis import RedisClient, connect_redis
 from saga.stack.valkey_cluster import EmbeddedValkeyCluster
 from tests.eventually import assert_eventually
-from tests.integration.gateway_support import (
-    GameStandIn,
+from tests.integration.gateway_support import (  # noqa: F401  (fixtures)
     RunningServer,
-    gateway_settings,
-    running_game_stand_in,
-    running_gateway,
-    service_token,
+    Store,
+    cluster_store,
+    game_fixture,
+    pair_fixture,
     ws_client,
 )
 
@@ -55,29 +54,9 @@ async def _classic_subscribers(cluster: RedisCluster, channel: str, count: int) 
 
 
 @pytest.fixture
-async def game() -> AsyncIterator[tuple[GameStandIn, RunningServer]]:
-    """The stand-in game service (mutes, table actions)."""
-    async with running_game_stand_in() as running:
-        yield running
-
-
-@pytest.fixture
-async def pair(
-    valkey_cluster: EmbeddedValkeyCluster,
-    cluster_redis: RedisClient,
-    game: tuple[GameStandIn, RunningServer],
-) -> AsyncIterator[tuple[RunningServer, RunningServer]]:
-    """Two gateway instances on the (emptied) cluster."""
-    _, server = game
-
-    def settings() -> GatewaySettings:
-        return gateway_settings(valkey_cluster.url, redis_cluster=True, game_url=server.url)
-
-    async with (
-        running_gateway(settings()) as a,
-        running_gateway(settings()) as b,
-    ):
-        yield a, b
+def store(valkey_cluster: EmbeddedValkeyCluster, cluster_redis: RedisClient) -> Store:
+    """Every gateway of this module runs on the (emptied) cluster."""
+    return cluster_store(valkey_cluster, cluster_redis)
 
 
 async def test_a_message_for_a_channel_reaches_both_gateways(
@@ -140,78 +119,6 @@ async def test_a_message_for_a_channel_reaches_both_gateways(
             assert [c.user_id for c in await registry.by_user("alice")] == ["alice"]
 
         await assert_eventually(both_registered, timeout=5)
-
-
-async def test_chat_presence_and_table_resync_work_on_the_cluster(
-    cluster_redis: RedisClient,
-    pair: tuple[RunningServer, RunningServer],
-    game: tuple[GameStandIn, RunningServer],
-) -> None:
-    a, b = pair
-    state, _ = game
-    state.muted.add("troll")
-    async with (
-        ws_client(a, "ann") as ann,
-        ws_client(b, "ben") as ben,
-        ws_client(a, "troll") as troll,
-    ):
-        for client in (ann, ben):
-            await client.request({"type": "subscribe", "channel": "table:7"})
-        sent = await ann.request({"type": "chat.send", "channel": "table:7", "text": " hi "})
-        assert sent["type"] == "chat.sent", sent
-        event = await ben.recv_until(lambda f: f["type"] == "event")
-        assert (event["data"]["kind"], event["data"]["text"]) == ("chat.message", "hi")
-        muted = await troll.request({"type": "chat.send", "channel": "table:7", "text": "x"})
-        assert (muted["type"], muted["code"]) == ("error", "MUTED")
-        history = await ben.request({"type": "chat.history", "channel": "table:7", "limit": 5})
-        assert [m["text"] for m in history["messages"]] == ["hi"]
-
-    # Presence across both instances.
-    async with ws_client(a, "watcher") as watcher:
-        await watcher.request({"type": "subscribe", "channel": "presence:pat"})
-
-        async def next_status() -> str:
-            frame = await watcher.recv_until(lambda f: f["type"] == "event")
-            assert frame["channel"] == "presence:pat"
-            return str(frame["data"]["status"])
-
-        async with ws_client(a, "pat") as phone:
-            assert await next_status() == "online"
-            async with ws_client(b, "pat") as laptop:
-                reply = await phone.request({"type": "presence.set", "status": "away"})
-                assert reply["status"] == "online"
-                reply = await laptop.request({"type": "presence.set", "status": "away"})
-                assert reply["status"] == "away"
-                assert await next_status() == "away"
-        assert await next_status() == "offline"
-
-    # The table event log: stream and counter share the channel's slot, so the scripts run.
-    log = TableEventLog(cluster_redis, max_length=1000)
-    async with ws_client(a, "quinn") as quinn:
-        await quinn.request({"type": "subscribe", "channel": "table:t1"})
-        first = await log.publish("t1", {"kind": "table.dealt", "hand": 1})
-        event = await quinn.recv_until(lambda f: f["type"] == "event")
-        assert event["data"] == {"event_id": first, "kind": "table.dealt", "hand": 1}
-        numbered = await log.publish_numbered("t1", [(1, {"hand": 2}), (1, {"hand": 2})])
-        assert numbered[0] is not None
-        assert numbered[1] is None
-    assert await cluster_redis.xlen(table_events_key("t1", cluster=True)) == 2
-    async with httpx.AsyncClient(base_url=b.url) as http:
-        auth = {"authorization": f"Bearer {service_token()}"}
-        response = await http.post(
-            "/events",
-            json={"channel": "table:t1", "data": {"kind": "table.dealt", "hand": 3}},
-            headers=auth,
-        )
-        assert response.status_code == 202, response.text
-        last = response.json()["event_id"]
-    async with ws_client(b, "quinn") as quinn:
-        resync = await quinn.request(
-            {"type": "table.resync", "table_id": "t1", "last_event_id": first}
-        )
-        assert resync["full_resync_required"] is False
-        assert [e["hand"] for e in resync["events"]] == [2, 3]
-        assert resync["events"][-1]["event_id"] == last
 
 
 async def test_rate_limits_are_shared_on_the_cluster(cluster_redis: RedisClient) -> None:
