@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.converter import DataConverter
 
 from domain.checkout.models import Declined
 from domain.payments.psp import MockPsp
@@ -125,6 +126,39 @@ async def test_success_confirms_and_announces_each_status(
     assert attributes["OrderStatus"] == "CONFIRMED"
     assert attributes["CustomerId"] == "cust-1"
     assert attributes["OrderTotalCents"] == 2500
+    authorization = await db.fetchval("SELECT authorization_id FROM payment_authorizations")
+    assert await _step_summaries(handle) == [
+        ("local", f"create order {state.order_id} for customer cust-1"),
+        ("local", "reserve 2 x widget"),
+        ("activity", f"capture 2500 cents (USD) of {authorization}"),
+        ("local", f"confirm order {state.order_id}"),
+    ]
+    # Status is upserted where a list can see it: waiting at the PSP, and at the end.
+    assert await _upserted_statuses(handle) == ["INVENTORY_RESERVED", "CONFIRMED"]
+
+
+async def _step_summaries(handle: WorkflowHandle[Any, Any]) -> list[tuple[str, str]]:
+    """What the Temporal UI shows for each step: local activity markers and activities."""
+    converter = DataConverter.default.payload_converter
+    found = []
+    for event in (await handle.fetch_history()).events:
+        if not event.user_metadata.HasField("summary"):
+            continue
+        kind = "local" if event.HasField("marker_recorded_event_attributes") else "activity"
+        found.append((kind, converter.from_payload(event.user_metadata.summary, str)))
+    return found
+
+
+async def _upserted_statuses(handle: WorkflowHandle[Any, Any]) -> list[str]:
+    converter = DataConverter.default.payload_converter
+    found = []
+    for event in (await handle.fetch_history()).events:
+        if event.HasField("upsert_workflow_search_attributes_event_attributes"):
+            fields = event.upsert_workflow_search_attributes_event_attributes
+            status = fields.search_attributes.indexed_fields.get("OrderStatus")
+            if status is not None:
+                found.append(converter.from_payload(status, str))
+    return found
 
 
 async def test_declined_at_authorization_starts_no_saga(
@@ -161,6 +195,13 @@ async def test_out_of_stock_compensates_to_failed(
     assert await db.fetchval("SELECT status FROM orders") == "CANCELLED"
     assert await db.fetchval("SELECT status FROM payment_authorizations") == "VOIDED"
     assert await db.fetchval("SELECT sum(stock_reserved) FROM products") == 0
+    # The UI's list shows it failed and why.
+    handle = temporal_client.get_workflow_handle(f"order-{ledger_id}")
+    described = await handle.describe()
+    attributes = {key.name: value for key, value in described.typed_search_attributes}
+    assert attributes["OrderStatus"] == "FAILED"
+    assert attributes["FailureReason"] == result.failure_reason
+    assert await _upserted_statuses(handle) == ["COMPENSATING", "FAILED"]
 
 
 async def test_capture_declined_voids_releases_and_cancels(
