@@ -46,6 +46,9 @@ RESERVE_SOURCES = frozenset({Source.BUY_IN, Source.WITHDRAWAL, Source.CASH_OUT, 
 TRANSFER_SOURCES = frozenset(Source)
 _NO_PLAN: Mapping[str, str] = {}
 
+# Namespace of the reservation ids derived from an idempotency key (uuid5).
+_RESERVATION_IDS = uuid.UUID("6f1c2a4e-9b7d-5e3f-8a1b-2c4d6e8f0a1b")
+
 
 class ReservationService:
     """Reservations of one Redis; an expired reservation cannot be committed, swept or not."""
@@ -70,10 +73,14 @@ class ReservationService:
         """A checked reservation, to run alone or in a batch."""
         chosen = parse_source(command.source, Source.BUY_IN, RESERVE_SOURCES)
         account_id = require_id(command.account_id)
+        key = require_idempotency_key(command.idempotency_key)
+        # Without an id of the caller's, the id comes from the idempotency key: a retry of the
+        # same request names the same reservation, so it replays instead of being refused as
+        # a different request under a used key.
         reservation_id = (
             require_id(command.reservation_id, "reservation_id")
             if command.reservation_id
-            else f"res_{uuid.uuid4().hex}"
+            else f"res_{uuid.uuid5(_RESERVATION_IDS, f'{account_id}:{key}').hex}"
         )
         args = [
             account_id,
@@ -84,7 +91,6 @@ class ReservationService:
             require_reference(command.reference),
             version_arg(command.expected_version),
         ]
-        key = require_idempotency_key(command.idempotency_key)
         request = ScriptRequest(
             "reserve",
             args,

@@ -212,3 +212,24 @@ async def test_concurrent_reserve_and_commit_keep_every_invariant(redis: aioredi
     assert account.balance == 10_000 - committed >= 0
     verified = await book.ledger.verify("p1")
     assert verified.valid
+
+
+async def test_a_retried_reserve_without_an_id_replays_the_same_reservation(
+    redis: aioredis.Redis,
+) -> None:
+    book = await funded(redis, FakeClock())
+    ask = Reserve(account_id="p1", amount=300, ttl_seconds=60, idempotency_key="buyin-7")
+    first = await book.reservations.reserve(ask)
+    again = await book.reservations.reserve(ask)
+    assert again.replayed
+    assert again.reservation.reservation_id == first.reservation.reservation_id
+    assert again.account.reserved == 300  # held once
+    assert [r.reservation_id for r in await book.reservations.active("p1")] == [
+        first.reservation.reservation_id
+    ]
+    # Another key is another reservation, even for the same amount.
+    other = await book.reservations.reserve(
+        Reserve(account_id="p1", amount=300, ttl_seconds=60, idempotency_key="buyin-8")
+    )
+    assert other.reservation.reservation_id != first.reservation.reservation_id
+    assert other.account.reserved == 600
