@@ -101,7 +101,7 @@ def report(cases: list[Case], args: argparse.Namespace) -> None:
         print(
             f"  {name} {figure}: {ratio:.2f}x (goal {sign} {bound}) {'met' if met else 'NOT met'}"
         )
-    print("CPU ms per run by process (medians; the floors' worker runs inside `bench`):")
+    print("CPU ms per run by process (medians; the floors' worker is `floor_worker`):")
     kinds = sorted({k for c in cases for r in c.rounds for k in r.cpu})
     print(f"  {'':34}" + "".join(f"{k[:12]:>13}" for k in kinds))
     for case in cases:

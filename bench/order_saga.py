@@ -122,6 +122,7 @@ class Player:
         self._final: dict[str, asyncio.Future[str]] = {}
         self.watched: list[str] = []  # orders seen through on the socket, oldest first
         self._task = asyncio.create_task(self._read())
+        self._heartbeat = asyncio.create_task(self._beat())
 
     @classmethod
     async def connect(cls, user: str, env: dict[str, str]) -> Player:
@@ -141,13 +142,26 @@ class Player:
         return self._final.setdefault(order_ledger_id, asyncio.get_running_loop().create_future())
 
     async def _read(self) -> None:
-        async for raw in self._ws:
-            frame = json.loads(raw)
-            data = frame.get("data") or {}
-            if data.get("kind") == "order.status" and data["status"] in FINAL:
-                future = self.final_status(data["order_ledger_id"])
+        try:
+            async for raw in self._ws:
+                frame = json.loads(raw)
+                data = frame.get("data") or {}
+                if data.get("kind") == "order.status" and data["status"] in FINAL:
+                    future = self.final_status(data["order_ledger_id"])
+                    if not future.done():
+                        future.set_result(data["status"])
+        finally:
+            # A closed socket sees nothing more: every wait on it ends now, counted as lost.
+            closed = OrderLost(f"the WebSocket of {self.user} closed ({self._ws.close_code})")
+            for future in self._final.values():
                 if not future.done():
-                    future.set_result(data["status"])
+                    future.set_exception(closed)
+
+    async def _beat(self) -> None:
+        """A `ping` frame every 15 s: the gateway closes a silent socket (4003) after 60 s."""
+        while True:
+            await asyncio.sleep(15)
+            await self._ws.send(json.dumps({"type": "ping"}))
 
     async def place(self, dropped: Counter[str]) -> str:
         """POST one order; its ledger id. A dropped connection is resent under the same key."""
@@ -210,6 +224,7 @@ class Player:
     async def close(self) -> None:
         """Close the socket and the client."""
         self._task.cancel()
+        self._heartbeat.cancel()
         await self._ws.close()
         await self.http.aclose()
 
