@@ -46,7 +46,11 @@ class Compensation:
     run: Callable[[], Awaitable[Any]]
 
 
-@workflow.defn
+# Not sandboxed: under 30 concurrent orders the sandbox's per-activation machinery was the
+# largest part of the saga worker's CPU (bench/order_saga.py, docs/order-saga.md). The saga's
+# code reads no clock, randomness or environment of its own, and every recorded history in
+# tests/replay/order_saga/ is replayed in CI, so a change that breaks determinism still fails.
+@workflow.defn(sandboxed=False)
 class OrderSagaWorkflow:
     """Drives one accepted order to CONFIRMED, or compensates it to FAILED with a reason."""
 
