@@ -176,12 +176,15 @@ class LedgerRepository:
         An attempt that timed out may still fail later; by then the next attempt has counted it.
         """
         await self._conn.execute(
-            "UPDATE order_ledger SET retry_count = retry_count + 1, next_retry_at = $2, "
+            "WITH moved AS (UPDATE order_ledger SET retry_count = retry_count + 1, "
+            "next_retry_at = $2, "
             "steps = steps || jsonb_build_array(jsonb_build_object('step', $3::text, "
             "  'outcome', 'retrying', 'attempt', $4::int, 'status', status, 'at', now())), "
             "updated_at = now() WHERE order_ledger_id = $1 AND NOT EXISTS "
             "(SELECT 1 FROM jsonb_array_elements(steps) e WHERE e->>'step' = $3::text "
-            " AND e->>'outcome' IN ('retrying', 'timed_out') AND (e->>'attempt')::int = $4::int)",
+            " AND e->>'outcome' IN ('retrying', 'timed_out') AND (e->>'attempt')::int = $4::int) "
+            "RETURNING 1) "
+            f"SELECT pg_notify('{ORDER_STATUS_CHANNEL}', $1::text) FROM moved",
             order_ledger_id,
             next_retry_at,
             step,
@@ -201,10 +204,11 @@ class LedgerRepository:
             "    AND e->>'outcome' IN ('retrying', 'timed_out') AND (e->>'attempt')::int = a)), "
             "lost AS (SELECT count(*) AS n, coalesce(jsonb_agg(jsonb_build_object('step', "
             "  $2::text, 'outcome', 'timed_out', 'attempt', a, 'at', now()) ORDER BY a), "
-            "  '[]'::jsonb) AS entries FROM missing) "
-            "UPDATE order_ledger SET retry_count = retry_count + lost.n, "
+            "  '[]'::jsonb) AS entries FROM missing), "
+            "moved AS (UPDATE order_ledger SET retry_count = retry_count + lost.n, "
             "steps = steps || lost.entries, updated_at = now() FROM lost "
-            "WHERE order_ledger_id = $1 AND lost.n > 0 RETURNING lost.n",
+            "WHERE order_ledger_id = $1 AND lost.n > 0 RETURNING lost.n) "
+            f"SELECT n, pg_notify('{ORDER_STATUS_CHANNEL}', $1::text) FROM moved",
             order_ledger_id,
             step,
             attempt,

@@ -1,9 +1,15 @@
 """Waiting for an order's ledger status to change: LISTEN on `order_status`, one connection.
 
-Every ledger step (`LedgerRepository.advance`) runs `pg_notify('order_status', <ledger id>)` in
-its transaction, so the notification arrives once the new status is committed. One listening
-connection per process fans notifications out to the requests waiting on that order; a
-waiter always re-reads the ledger, so a notification only says "look again".
+Every write to an order's ledger row (`LedgerRepository.advance`, `note_retry`,
+`note_lost_attempts`) runs `pg_notify('order_status', <ledger id>)` in its transaction, so the
+notification arrives once the change is committed. One listening connection per process fans
+notifications out to the requests waiting on that order; a waiter always re-reads the ledger,
+so a notification only says "look again".
+
+The same notifications keep a small cache of answers (`ViewCache`) for clients that poll: an
+answer is kept only while listening, only if no notification at all arrived while it was read
+(so it cannot be older than a change already announced), and is dropped by the next
+notification of its order, or by any loss of the listening connection.
 """
 
 from __future__ import annotations
@@ -11,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TypeVar
 
 import asyncpg
@@ -24,6 +32,15 @@ log = logging.getLogger(__name__)
 ORDER_STATUS_CHANNEL = "order_status"
 
 T = TypeVar("T")
+CACHED_VIEWS = 10_000
+
+
+@dataclass(frozen=True)
+class CachedView:
+    """An order's answer as last read: whose it is, and its JSON body."""
+
+    customer_id: str
+    body: bytes
 
 
 class StatusWatcher:
@@ -34,6 +51,10 @@ class StatusWatcher:
         self._conn: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()
         self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._views: OrderedDict[str, CachedView] = OrderedDict()
+        # Bumped by every notification and every loss of the connection: an answer read
+        # while it moved may predate a change, and is not kept.
+        self.generation = 0
 
     async def _ensure_listening(self) -> None:
         if self._conn is not None and not self._conn.is_closed():
@@ -47,15 +68,45 @@ class StatusWatcher:
             self._conn = conn
 
     def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        self.generation += 1
+        self._views.pop(str(payload), None)
         for event in self._waiters.get(str(payload), ()):
             event.set()
 
     def _terminated(self, _conn: object) -> None:
         # The listener died (PostgreSQL restarting): wake everyone to re-read and re-listen.
         log.warning("the %s listener was closed; reconnecting on demand", ORDER_STATUS_CHANNEL)
+        self.generation += 1
+        self._views.clear()
         for events in self._waiters.values():
             for event in events:
                 event.set()
+
+    @property
+    def listening(self) -> bool:
+        """Whether notifications arrive now (the cache is only used while they do)."""
+        return self._conn is not None and not self._conn.is_closed()
+
+    async def start_listening(self) -> bool:
+        """Listen if not yet; False (and no cache) if PostgreSQL cannot be reached now."""
+        try:
+            await self._ensure_listening()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return False
+        return True
+
+    def cached(self, order_ledger_id: str) -> CachedView | None:
+        """The order's kept answer, if still current."""
+        return self._views.get(order_ledger_id) if self.listening else None
+
+    def keep(self, order_ledger_id: str, view: CachedView, read_at_generation: int) -> None:
+        """Keep an answer read since `read_at_generation`, unless anything moved meanwhile."""
+        if not self.listening or self.generation != read_at_generation:
+            return
+        self._views[order_ledger_id] = view
+        self._views.move_to_end(order_ledger_id)
+        while len(self._views) > CACHED_VIEWS:
+            self._views.popitem(last=False)
 
     @asynccontextmanager
     async def watching(self, order_ledger_id: str) -> AsyncIterator[asyncio.Event]:
@@ -104,6 +155,7 @@ class StatusWatcher:
 
     async def close(self) -> None:
         """Stop listening."""
+        self._views.clear()
         conn, self._conn = self._conn, None
         if conn is not None and not conn.is_closed():
             await conn.close()

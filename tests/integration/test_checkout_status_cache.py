@@ -1,0 +1,150 @@
+"""GET /orders/{id} answers pollers from a cache that the ledger's notifications keep current.
+
+A kept answer must never be older than a committed change once that change is announced:
+every write to the ledger row notifies, the notification drops the answer, an answer read
+while any notification arrived is not kept, and losing the LISTEN connection drops them all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from apis.checkout import edge
+from domain.checkout.ledger import LedgerRepository
+from domain.checkout.models import LedgerStatus
+from domain.checkout.status_watch import CachedView, StatusWatcher
+from domain.payments.client import PaymentsClient
+from tests.checkout_support import seed_catalog
+from tests.conftest import SessionStack
+from tests.eventually import assert_eventually
+from tests.integration.checkout_fronts import payments_front, serving, user_auth
+
+ORDER: dict[str, Any] = {
+    "customer_id": "cust-cache",
+    "items": [{"product_id": "widget", "quantity": 1}],
+    "payment_method": "pm_card_visa",
+    "currency": "USD",
+}
+
+
+@pytest.fixture
+async def served(
+    stack: SessionStack, db: asyncpg.Pool
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    await seed_catalog(db)
+    async with serving(payments_front(stack), "http://payments") as psp:
+        app = edge.create_app(stack.settings())
+        app.dependency_overrides[edge.payments] = lambda: PaymentsClient(psp, "http://payments")
+        async with serving(app, "http://edge") as client:
+            yield app, client
+
+
+async def _placed(client: httpx.AsyncClient) -> str:
+    answer = await client.post(
+        "/orders", json=ORDER, headers={"Idempotency-Key": str(uuid.uuid4())}
+    )
+    assert answer.status_code == 202
+    return str(answer.json()["order_ledger_id"])
+
+
+async def _get(client: httpx.AsyncClient, ledger_id: str) -> dict[str, Any]:
+    answer = await client.get(f"/orders/{ledger_id}")
+    assert answer.status_code == 200
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+async def test_a_committed_step_replaces_the_kept_answer(
+    served: tuple[FastAPI, httpx.AsyncClient], db: asyncpg.Pool
+) -> None:
+    app, client = served
+    watcher: StatusWatcher = app.state.status_watcher
+    ledger_id = await _placed(client)
+    assert (await _get(client, ledger_id))["status"] == "AUTHORIZED"
+    kept = watcher.cached(ledger_id)
+    assert kept is not None  # the next poll is answered without a query
+    assert (await _get(client, ledger_id))["status"] == "AUTHORIZED"
+    async with db.acquire() as conn, conn.transaction():
+        await LedgerRepository(conn).advance(
+            uuid.UUID(ledger_id), "create_order", "completed", status=LedgerStatus.ORDER_CREATED
+        )
+
+    async def dropped() -> None:
+        assert watcher.cached(ledger_id) is None
+
+    await assert_eventually(dropped, timeout=2)
+    assert (await _get(client, ledger_id))["status"] == "ORDER_CREATED"
+
+
+async def test_a_counted_retry_replaces_the_kept_answer(
+    served: tuple[FastAPI, httpx.AsyncClient], db: asyncpg.Pool
+) -> None:
+    app, client = served
+    watcher: StatusWatcher = app.state.status_watcher
+    ledger_id = await _placed(client)
+    assert (await _get(client, ledger_id))["retry_count"] == 0
+    assert watcher.cached(ledger_id) is not None
+    async with db.acquire() as conn:
+        await LedgerRepository(conn).note_retry(
+            uuid.UUID(ledger_id), "capture_payment", 1, datetime.now(UTC)
+        )
+
+    async def counted() -> None:
+        assert (await _get(client, ledger_id))["retry_count"] == 1
+
+    await assert_eventually(counted, timeout=2)
+
+
+async def test_a_stranger_is_refused_a_kept_answer(
+    served: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = served
+    ledger_id = await _placed(client)
+    await _get(client, ledger_id)
+    assert app.state.status_watcher.cached(ledger_id) is not None
+    other = await client.get(f"/orders/{ledger_id}", headers=user_auth("mallory"))
+    assert other.status_code == 403
+    assert "cust-cache" not in other.text
+
+
+async def test_an_answer_read_while_anything_moved_is_not_kept(stack: SessionStack) -> None:
+    watcher = StatusWatcher(stack.database_url)
+    try:
+        assert await watcher.start_listening()
+        read_at = watcher.generation
+        watcher._notified(None, 0, "order_status", "some-other-order")  # arrives mid-read
+        watcher.keep("o-1", CachedView("c", b"{}"), read_at)
+        assert watcher.cached("o-1") is None
+        watcher.keep("o-1", CachedView("c", b"{}"), watcher.generation)
+        assert watcher.cached("o-1") == CachedView("c", b"{}")
+    finally:
+        await watcher.close()
+
+
+async def test_losing_the_listener_forgets_every_answer(
+    served: tuple[FastAPI, httpx.AsyncClient], db: asyncpg.Pool
+) -> None:
+    app, client = served
+    watcher: StatusWatcher = app.state.status_watcher
+    ledger_id = await _placed(client)
+    await _get(client, ledger_id)
+    assert watcher.cached(ledger_id) is not None
+    await db.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+    )
+
+    async def forgotten() -> None:
+        assert watcher.cached(ledger_id) is None
+
+    await assert_eventually(forgotten, timeout=5)
+    # The next answer is read again (and the listener reopened).
+    assert (await _get(client, ledger_id))["status"] == "AUTHORIZED"
