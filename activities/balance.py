@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from domain.balance.book import BalanceBook
+from infra.faults import fault_point
 from workflows.balance.models import (
     CorruptEntry,
     ExpireDueInput,
@@ -25,6 +26,7 @@ class BalanceActivities:
         """Expire the reservations due at the workflow's time."""
         batch = await self.book.expiry.expire_due(request.limit, now_ms=request.now_ms)
         if batch.expired:
+            fault_point("after_effect:release_expired_reservations")
             activity.logger.info("expired %d reservations", len(batch.expired))
         return ExpireDueOutput(len(batch.expired), batch.remaining)
 

@@ -11,12 +11,9 @@ SIGKILL at that point; a second worker finishes the saga. The step's effect must
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import asyncpg
@@ -28,9 +25,9 @@ from temporalio.client import Client
 from domain.checkout.models import Accepted, AcceptedOrder, workflow_id_for
 from domain.payments.psp import MockPsp
 from infra.faults import FAULT_ONCE_FILE, FAULT_POINT
-from infra.ports import free_port
 from tests.checkout_support import accept_order, ledger_view, seed_catalog
 from tests.conftest import SessionStack
+from tests.worker_process import saga_worker_process
 from workflows.checkout.models import OrderSagaInput, SagaOptions
 from workflows.checkout.order_saga import OrderSagaWorkflow
 
@@ -39,28 +36,11 @@ QUEUES = ["order-saga", "orders", "inventory", "payments"]
 LOCAL_STEPS = {"create_order", "reserve_inventory"}
 
 
-@contextmanager
-def worker(stack: SessionStack, home: Path, **fault: str) -> Iterator[subprocess.Popen[bytes]]:
+def worker(
+    stack: SessionStack, home: Path, **fault: str
+) -> AbstractContextManager[subprocess.Popen[bytes]]:
     """`saga worker` for the order saga's queues against the session's servers."""
-    env = {
-        **os.environ,
-        "TEMPORAL_ADDRESS": stack.temporal_address,
-        "DATABASE_URL": stack.database_url,
-        "REDIS_URL": stack.redis_url,
-        "SAGA_HOME": str(home),
-        "WORKER_METRICS_PORT": str(free_port()),
-        **fault,
-    }
-    with (home / f"worker-{uuid.uuid4().hex[:6]}.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "saga", "worker", *QUEUES], env=env, stdout=log, stderr=log
-        )
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=30)
+    return saga_worker_process(stack, home, QUEUES, **fault)
 
 
 async def _effects(db: asyncpg.Pool, ledger_id: str) -> dict[str, int]:

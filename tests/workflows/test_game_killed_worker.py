@@ -12,13 +12,10 @@ and account, the balances of a run without the fault, valid ledgers, every chip 
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +29,11 @@ from domain.balance.book import BalanceBook
 from domain.balance.commands import Credit
 from domain.game.money import seat_account
 from infra.faults import FAULT_ONCE_FILE, FAULT_POINT
-from infra.ports import free_port
 from infra.settings import DEV_JWT_SECRET
 from tests.conftest import SessionStack
 from tests.eventually import assert_eventually
 from tests.game_support import open_table, sit, table_config, table_events, view
+from tests.worker_process import saga_worker_process
 from workflows.game.models import LeaveRequest
 from workflows.game.table import TableWorkflow
 
@@ -50,34 +47,18 @@ KEY_KIND = {"buy_in": "buyin", "contribute": "bet", "settle": "settle", "cash_ou
 MOVES = {"fund": 2, "buyin": 6, "bet": 2, "settle": 1, "cashout": 3}
 
 
-@contextmanager
 def game_worker(
     stack: SessionStack, home: Path, balance: str, task_queue: str, **fault: str
-) -> Iterator[subprocess.Popen[bytes]]:
+) -> AbstractContextManager[subprocess.Popen[bytes]]:
     """`saga worker game` on `task_queue`, moving chips through the balance server at `balance`."""
     env = {
-        **os.environ,
-        "TEMPORAL_ADDRESS": stack.temporal_address,
-        "DATABASE_URL": stack.database_url,
-        "REDIS_URL": stack.redis_url,
-        "SAGA_HOME": str(home),
-        "WORKER_METRICS_PORT": str(free_port()),
         "BALANCE_GRPC_ADDRESS": balance,
         "GAME_TASK_QUEUE": task_queue,
         "GAME_BALANCE_MODE": "required",
         "JWT_SECRET": DEV_JWT_SECRET,
         **fault,
     }
-    with (home / f"worker-{uuid.uuid4().hex[:6]}.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "saga", "worker", "game"], env=env, stdout=log, stderr=log
-        )
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=30)
+    return saga_worker_process(stack, home, ["game"], **env)
 
 
 @pytest.fixture
