@@ -62,15 +62,23 @@ async def _get(client: httpx.AsyncClient, ledger_id: str) -> dict[str, Any]:
     return found
 
 
-async def test_a_committed_step_replaces_the_kept_answer(
-    served: tuple[FastAPI, httpx.AsyncClient], db: asyncpg.Pool
-) -> None:
+async def _kept(
+    served: tuple[FastAPI, httpx.AsyncClient],
+) -> tuple[StatusWatcher, httpx.AsyncClient, str, dict[str, Any]]:
+    """A placed order, read once, so that its answer is kept: (watcher, client, id, answer)."""
     app, client = served
     watcher: StatusWatcher = app.state.status_watcher
     ledger_id = await _placed(client)
-    assert (await _get(client, ledger_id))["status"] == "AUTHORIZED"
-    kept = watcher.cached(ledger_id)
-    assert kept is not None  # the next poll is answered without a query
+    first = await _get(client, ledger_id)
+    assert watcher.cached(ledger_id) is not None  # the next poll is answered without a query
+    return watcher, client, ledger_id, first
+
+
+async def test_a_committed_step_replaces_the_kept_answer(
+    served: tuple[FastAPI, httpx.AsyncClient], db: asyncpg.Pool
+) -> None:
+    watcher, client, ledger_id, first = await _kept(served)
+    assert first["status"] == "AUTHORIZED"
     assert (await _get(client, ledger_id))["status"] == "AUTHORIZED"
     async with db.acquire() as conn, conn.transaction():
         await LedgerRepository(conn).advance(
@@ -87,11 +95,8 @@ async def test_a_committed_step_replaces_the_kept_answer(
 async def test_a_counted_retry_replaces_the_kept_answer(
     served: tuple[FastAPI, httpx.AsyncClient], db: asyncpg.Pool
 ) -> None:
-    app, client = served
-    watcher: StatusWatcher = app.state.status_watcher
-    ledger_id = await _placed(client)
-    assert (await _get(client, ledger_id))["retry_count"] == 0
-    assert watcher.cached(ledger_id) is not None
+    _, client, ledger_id, first = await _kept(served)
+    assert first["retry_count"] == 0
     async with db.acquire() as conn:
         await LedgerRepository(conn).note_retry(
             uuid.UUID(ledger_id), "capture_payment", 1, datetime.now(UTC)
@@ -106,10 +111,7 @@ async def test_a_counted_retry_replaces_the_kept_answer(
 async def test_a_stranger_is_refused_a_kept_answer(
     served: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
-    app, client = served
-    ledger_id = await _placed(client)
-    await _get(client, ledger_id)
-    assert app.state.status_watcher.cached(ledger_id) is not None
+    _, client, ledger_id, _ = await _kept(served)
     other = await client.get(f"/orders/{ledger_id}", headers=user_auth("mallory"))
     assert other.status_code == 403
     assert "cust-cache" not in other.text
@@ -132,11 +134,7 @@ async def test_an_answer_read_while_anything_moved_is_not_kept(stack: SessionSta
 async def test_losing_the_listener_forgets_every_answer(
     served: tuple[FastAPI, httpx.AsyncClient], db: asyncpg.Pool
 ) -> None:
-    app, client = served
-    watcher: StatusWatcher = app.state.status_watcher
-    ledger_id = await _placed(client)
-    await _get(client, ledger_id)
-    assert watcher.cached(ledger_id) is not None
+    watcher, client, ledger_id, _ = await _kept(served)
     await db.execute(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
         "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
