@@ -17,6 +17,8 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
@@ -114,7 +116,12 @@ class ClusterLink:
         if client is None:
             kwargs = node.connection_kwargs
             options = {k: kwargs[k] for k in _NODE_OPTIONS if kwargs.get(k) is not None}
-            client = aioredis.Redis(host=node.host, port=int(node.port), **options)
+            # No silent reconnects: redis-py would replay every shard channel of the
+            # connection in one SSUBSCRIBE on its own. A lost connection surfaces here and the
+            # router subscribes again from the current view of the cluster, channel by channel.
+            client = aioredis.Redis(
+                host=node.host, port=int(node.port), retry=Retry(NoBackoff(), 0), **options
+            )
             self._clients[node.name] = client
         return client
 
@@ -168,8 +175,8 @@ class ClusterLink:
             try:
                 message = await pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
             except ResponseError as exc:
-                # redis-py reconnected this subscriber by itself and replayed every shard
-                # channel in one SSUBSCRIBE, which spans slots: start over cleanly instead.
+                # Should redis-py still reconnect a subscriber by itself, it replays every
+                # shard channel in one SSUBSCRIBE, which spans slots: start over cleanly.
                 raise RedisConnectionError(f"shard subscriber lost its connection: {exc}") from exc
             if message is None:
                 continue
