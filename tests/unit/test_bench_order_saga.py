@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from bench.order_report import Case, report_troubles
-from bench.order_saga import OrderLost, measure
+from bench.order_saga import measure
+from bench.players import OrderLost
 
 
 async def _flaky(i: int) -> None:
