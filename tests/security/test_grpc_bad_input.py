@@ -18,14 +18,21 @@ from apis.balance.rpc.guard import MAX_REQUEST_BYTES, TRANSPORT_MAX_BYTES
 from apis.balance.rpc.server import start_grpc_server
 from domain.balance.book import BalanceBook
 from infra.settings import DEV_JWT_SECRET
+from infra.tokens import TokenKind, issue_token
 from protos.balance.v1 import balance_pb2 as pb
 from protos.balance.v1 import balance_pb2_grpc as pb_grpc
-from tests.integration.checkout_fronts import service_auth
 from tests.security.hostile import HOSTILE_IDS
 from tests.security.tally import tried
 from tests.snapshots import assert_unchanged, snapshot
 
-AUTH = (("authorization", service_auth()["Authorization"]),)
+# Issued when the module is collected, so valid for the whole run: a front's own service
+# tokens live 5 minutes, less than the suite takes to reach these tests.
+AUTH = (
+    (
+        "authorization",
+        f"Bearer {issue_token(DEV_JWT_SECRET, 'tests', kind=TokenKind.SERVICE, ttl_seconds=86400)}",
+    ),
+)
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 INT64_MAX = 2**63 - 1
 
