@@ -33,6 +33,12 @@ class BotStats:
     unreachable: int = 0
     hands_seen: set[str] = field(default_factory=set)
 
+    @property
+    def hands_ended(self) -> int:
+        """Hands known to be over: a table that moved on to a later hand ended the earlier one."""
+        tables = {hand.rpartition("-h")[0] for hand in self.hands_seen}
+        return len(self.hands_seen) - len(tables)
+
 
 def choose(legal: dict[str, Any], rng: random.Random) -> tuple[str, int | None]:
     """A legal action with a sensible size: mostly check or call, sometimes raise or fold."""

@@ -146,7 +146,11 @@ async def _load(
     progress: Progress,
     on_progress: Callable[[Progress], None],
 ) -> float:
-    """Orders, balance calls and faults together for `config.seconds`; the seconds it took."""
+    """Orders, balance calls and faults together for `config.seconds`; the seconds it took.
+
+    The faults stop at `config.seconds`; the load goes on until a hand has ended (at most
+    `config.answer_timeout` more), so a slow machine still proves a hand can be finished.
+    """
     loop = asyncio.get_running_loop()
     started = loop.time()
     stop = asyncio.Event()
@@ -154,15 +158,25 @@ async def _load(
     def clock() -> float:
         return loop.time() - started
 
+    no_more_faults = asyncio.Event()
     tasks = [
         asyncio.create_task(orders.run(stop, http)),
         asyncio.create_task(balance.run(stop)),
         asyncio.create_task(poker.run(stop)),
         asyncio.create_task(sessions.run(stop)),
-        asyncio.create_task(faults.run(stop, clock)),
+        asyncio.create_task(faults.run(no_more_faults, clock)),
     ]
     progress.phase = "load under faults"
     while clock() < config.seconds and not any(t.done() for t in tasks):
+        progress.elapsed = clock()
+        on_progress(progress)
+        await asyncio.sleep(0.5)
+    no_more_faults.set()
+    # A slow machine may spend the whole window on one hand and the kills around it: the load
+    # goes on, without new faults, until a hand has been played to the end (bounded).
+    progress.phase = "load until a hand has ended"
+    deadline = clock() + config.answer_timeout
+    while poker.stats.hands_ended == 0 and clock() < deadline:
         progress.elapsed = clock()
         on_progress(progress)
         await asyncio.sleep(0.5)
