@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from prometheus_client.parser import text_string_to_metric_families
+
 if TYPE_CHECKING:
     from bench.order_saga import Round
 
@@ -79,6 +81,23 @@ def report_troubles(cases: list[Case], dropped: Counter[str]) -> None:
             print(f"{case.name}: lost (left out of the figures): {sum(lost.values())}")
             for reason, times in lost.most_common(5):
                 print(f"  {times} x {reason}")
+
+
+def report_order_reads(metrics: str) -> None:
+    """Print where the edge's plain `GET /orders/{id}` answers came from (the pollers' hit rate)."""
+    sources = {
+        sample.labels["source"]: sample.value
+        for family in text_string_to_metric_families(metrics)
+        if family.name == "saga_edge_order_reads"
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    }
+    cached, read = sources.get("cache", 0.0), sources.get("ledger", 0.0)
+    if cached + read:
+        print(
+            f"GET /orders/{{id}} answers: {cached:.0f} from the cache, {read:.0f} read from "
+            f"the ledger ({cached / (cached + read):.0%} from the cache)"
+        )
 
 
 def report(cases: list[Case], args: argparse.Namespace) -> None:

@@ -34,6 +34,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 import httpx
 import websockets
 from pydantic import SecretStr
@@ -43,7 +44,7 @@ from temporalio.service import RPCError
 from apis.auth import service_headers
 from bench.cpu import tree_cpu
 from bench.noop_saga import NoopSagaWorkflow, PlainFloorWorkflow, start_attributes
-from bench.order_report import Case, report, report_troubles
+from bench.order_report import Case, report, report_order_reads, report_troubles
 from bench.players import OrderLost, Player
 from domain.checkout.models import workflow_id_for
 from infra.ports import free_port
@@ -79,6 +80,7 @@ async def measure(one: Callable[[int], Awaitable[None]], count: int, concurrency
             except (
                 OrderLost,
                 httpx.HTTPError,
+                aiohttp.ClientError,
                 RPCError,
                 TimeoutError,
                 websockets.WebSocketException,
@@ -204,6 +206,9 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
     for player in players:
         await player.close()
     report(cases, args)
+    async with httpx.AsyncClient(timeout=10) as http:
+        edge_metrics = await http.get(f"http://127.0.0.1:{env['EDGE_PORT']}/metrics")
+    report_order_reads(edge_metrics.text)
     report_troubles(cases, dropped)
     if args.history:
         # The last order player 0 saw through in the concurrent WebSocket case: under load.

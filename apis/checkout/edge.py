@@ -14,12 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from apis.auth import Caller, install_auth, require_acting_for, service_headers
 from apis.checkout.answers import PLACE_RESPONSES, render_placement
+from apis.checkout.cached_read import ORDER_PATH, add_cached_read
 from apis.fronts import FrontResources, create_front, resources
 from apis.problems import PROBLEM_RESPONSES
 from domain.checkout.ledger import LedgerRepository
 from domain.checkout.models import LedgerStatus, OrderRequest
 from domain.checkout.service import CheckoutService, PaymentAuthorizer
-from domain.checkout.status_watch import CachedView, StatusWatcher
+from domain.checkout.status_watch import FROM_CACHE, FROM_LEDGER, CachedView, StatusWatcher
 from domain.errors import ErrorCode, ValidationFailed
 from domain.inventory.models import StockLine
 from domain.payments.client import PaymentsClient
@@ -148,7 +149,7 @@ async def status_watcher(request: Request) -> StatusWatcher:
     return watcher
 
 
-@router.get("/orders/{order_ledger_id}", response_model=OrderView)
+@router.get(ORDER_PATH, response_model=OrderView)
 async def get_order(
     order_ledger_id: uuid.UUID,
     claims: Caller,
@@ -208,13 +209,15 @@ async def _current(
     kept = watcher.cached(ledger_id)
     if kept is not None:
         require_acting_for(claims, kept.customer_id)
+        FROM_CACHE.inc()
         return _json_response(kept.body)
+    FROM_LEDGER.inc()
     listening = await watcher.start_listening()
-    generation = watcher.generation
+    read_at = watcher.mark(ledger_id)
     view = await read()
     body = _body(view)
     if listening:
-        watcher.keep(ledger_id, CachedView(str(view["customer_id"]), body), generation)
+        watcher.keep(ledger_id, CachedView(str(view["customer_id"]), body), read_at)
     return _json_response(body)
 
 
@@ -248,6 +251,7 @@ def create_app(settings: PlatformSettings | None = None) -> FastAPI:
     _add_status_watcher(app, chosen.resolved_database_url)
     install_auth(app, chosen.jwt_secret)
     app.include_router(router)
+    add_cached_read(app)
     return app
 
 

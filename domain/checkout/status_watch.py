@@ -7,8 +7,9 @@ notifications out to the requests waiting on that order; a waiter always re-read
 so a notification only says "look again".
 
 The same notifications keep a small cache of answers (`ViewCache`) for clients that poll: an
-answer is kept only while listening, only if no notification at all arrived while it was read
-(so it cannot be older than a change already announced), and is dropped by the next
+answer is kept only while listening, only if no notification of its order arrived while it was
+read (so it cannot be older than a change already announced: a notification is delivered after
+its commit, so a read that starts after it sees the change), and is dropped by the next
 notification of its order, or by any loss of the listening connection.
 """
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import asyncpg
+from prometheus_client import Counter
 
 from domain.checkout.models import LedgerStatus
 
@@ -32,7 +34,16 @@ log = logging.getLogger(__name__)
 ORDER_STATUS_CHANNEL = "order_status"
 
 T = TypeVar("T")
+ORDER_READS = Counter(
+    "saga_edge_order_reads_total",
+    "Plain GET /orders/{id} answers, by where they came from (cache or ledger)",
+    ["source"],
+)
+FROM_CACHE = ORDER_READS.labels("cache")
+FROM_LEDGER = ORDER_READS.labels("ledger")
 CACHED_VIEWS = 10_000
+# Orders whose notifications are counted; forgetting the oldest count moves every read's mark.
+COUNTED_ORDERS = 100_000
 
 
 @dataclass(frozen=True)
@@ -52,9 +63,11 @@ class StatusWatcher:
         self._lock = asyncio.Lock()
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._views: OrderedDict[str, CachedView] = OrderedDict()
-        # Bumped by every notification and every loss of the connection: an answer read
-        # while it moved may predate a change, and is not kept.
-        self.generation = 0
+        # Notifications per order, and an epoch bumped by every loss of the connection and
+        # every count forgotten: an answer read while its order's mark moved may predate a
+        # change, and is not kept.
+        self._notices: OrderedDict[str, int] = OrderedDict()
+        self._epoch = 0
 
     async def _ensure_listening(self) -> None:
         if self._conn is not None and not self._conn.is_closed():
@@ -68,15 +81,19 @@ class StatusWatcher:
             self._conn = conn
 
     def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
-        self.generation += 1
-        self._views.pop(str(payload), None)
-        for event in self._waiters.get(str(payload), ()):
+        order = str(payload)
+        self._notices[order] = self._notices.pop(order, 0) + 1
+        if len(self._notices) > COUNTED_ORDERS:
+            self._notices.popitem(last=False)
+            self._epoch += 1
+        self._views.pop(order, None)
+        for event in self._waiters.get(order, ()):
             event.set()
 
     def _terminated(self, _conn: object) -> None:
         # The listener died (PostgreSQL restarting): wake everyone to re-read and re-listen.
         log.warning("the %s listener was closed; reconnecting on demand", ORDER_STATUS_CHANNEL)
-        self.generation += 1
+        self._epoch += 1
         self._views.clear()
         for events in self._waiters.values():
             for event in events:
@@ -99,9 +116,13 @@ class StatusWatcher:
         """The order's kept answer, if still current."""
         return self._views.get(order_ledger_id) if self.listening else None
 
-    def keep(self, order_ledger_id: str, view: CachedView, read_at_generation: int) -> None:
-        """Keep an answer read since `read_at_generation`, unless anything moved meanwhile."""
-        if not self.listening or self.generation != read_at_generation:
+    def mark(self, order_ledger_id: str) -> tuple[int, int]:
+        """Where the order's notifications stand: taken before a read, checked by `keep`."""
+        return self._epoch, self._notices.get(order_ledger_id, 0)
+
+    def keep(self, order_ledger_id: str, view: CachedView, read_at: tuple[int, int]) -> None:
+        """Keep an answer read since the mark `read_at`, unless its order moved meanwhile."""
+        if not self.listening or self.mark(order_ledger_id) != read_at:
             return
         self._views[order_ledger_id] = view
         self._views.move_to_end(order_ledger_id)
@@ -156,6 +177,7 @@ class StatusWatcher:
     async def close(self) -> None:
         """Stop listening."""
         self._views.clear()
+        self._epoch += 1
         conn, self._conn = self._conn, None
         if conn is not None and not conn.is_closed():
             await conn.close()

@@ -17,11 +17,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from apis.checkout import edge
+from apis.checkout import cached_read, edge
+from domain.checkout import status_watch
 from domain.checkout.ledger import LedgerRepository
 from domain.checkout.models import LedgerStatus
 from domain.checkout.status_watch import CachedView, StatusWatcher
 from domain.payments.client import PaymentsClient
+from infra.http_telemetry import REQUESTS
 from tests.checkout_support import seed_catalog
 from tests.conftest import SessionStack
 from tests.eventually import assert_eventually
@@ -117,16 +119,37 @@ async def test_a_stranger_is_refused_a_kept_answer(
     assert "cust-cache" not in other.text
 
 
-async def test_an_answer_read_while_anything_moved_is_not_kept(stack: SessionStack) -> None:
+async def test_an_answer_read_while_its_order_moved_is_not_kept(stack: SessionStack) -> None:
     watcher = StatusWatcher(stack.database_url)
     try:
         assert await watcher.start_listening()
-        read_at = watcher.generation
-        watcher._notified(None, 0, "order_status", "some-other-order")  # arrives mid-read
+        read_at = watcher.mark("o-1")
+        watcher._notified(None, 0, "order_status", "o-1")  # arrives mid-read
         watcher.keep("o-1", CachedView("c", b"{}"), read_at)
         assert watcher.cached("o-1") is None
-        watcher.keep("o-1", CachedView("c", b"{}"), watcher.generation)
+        # Another order's notification mid-read does not make this answer stale.
+        read_at = watcher.mark("o-1")
+        watcher._notified(None, 0, "order_status", "some-other-order")
+        watcher.keep("o-1", CachedView("c", b"{}"), read_at)
         assert watcher.cached("o-1") == CachedView("c", b"{}")
+    finally:
+        await watcher.close()
+
+
+async def test_forgetting_the_oldest_count_keeps_no_answer_read_meanwhile(
+    stack: SessionStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(status_watch, "COUNTED_ORDERS", 2)
+    watcher = StatusWatcher(stack.database_url)
+    try:
+        assert await watcher.start_listening()
+        watcher._notified(None, 0, "order_status", "o-1")
+        read_at = watcher.mark("o-1")
+        # Two other orders push o-1's count out: its mark can no longer be compared.
+        watcher._notified(None, 0, "order_status", "o-2")
+        watcher._notified(None, 0, "order_status", "o-3")
+        watcher.keep("o-1", CachedView("c", b"{}"), read_at)
+        assert watcher.cached("o-1") is None
     finally:
         await watcher.close()
 
@@ -146,3 +169,61 @@ async def test_losing_the_listener_forgets_every_answer(
     await assert_eventually(forgotten, timeout=5)
     # The next answer is read again (and the listener reopened).
     assert (await _get(client, ledger_id))["status"] == "AUTHORIZED"
+
+
+async def test_a_kept_answer_is_served_below_fastapi_with_the_same_bytes_and_telemetry(
+    served: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = served
+    _, _, ledger_id, first = await _kept(served)
+    counted = REQUESTS.labels("edge", "GET", cached_read.ORDER_PATH, "200")
+    before = counted._value.get()
+
+    async def not_here() -> StatusWatcher:
+        raise AssertionError("the FastAPI route answered a kept order")
+
+    # The FastAPI route's dependency would fail: only the ASGI fast path can answer.
+    app.dependency_overrides[edge.status_watcher] = not_here
+    fast = await client.get(f"/orders/{ledger_id}", headers={"X-Request-Id": "poll-1"})
+    assert fast.status_code == 200
+    assert fast.json() == first
+    assert fast.headers["content-type"] == "application/json"
+    assert fast.headers["x-request-id"] == "poll-1"
+    assert int(fast.headers["content-length"]) == len(fast.content)
+    assert counted._value.get() == before + 1  # metrics under the route's template
+
+    # What FastAPI answers for the same order is the same bytes.
+    del app.dependency_overrides[edge.status_watcher]
+    spelled = await client.get(f"/orders/{ledger_id.upper()}")  # not the cache's key: FastAPI
+    assert spelled.status_code == 200
+    assert spelled.content == fast.content
+
+
+@pytest.mark.parametrize("authorization", ["", "Bearer not.a.token"], ids=["missing", "forged"])
+async def test_a_kept_answer_still_needs_a_valid_token(
+    served: tuple[FastAPI, httpx.AsyncClient], authorization: str
+) -> None:
+    _, client, ledger_id, _ = await _kept(served)
+    refused = await client.get(f"/orders/{ledger_id}", headers={"Authorization": authorization})
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.headers["www-authenticate"] == "Bearer"
+    assert refused.json()["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_kept_order_with_a_query_or_another_method_goes_to_the_route(
+    served: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    _, client, ledger_id, first = await _kept(served)
+    bad_wait = await client.get(f"/orders/{ledger_id}", params={"wait": "soon"})
+    assert bad_wait.status_code == 422
+    assert bad_wait.json()["code"] == "VALIDATION_FAILED"
+    twice = await client.get(f"/orders/{ledger_id}?seen=AUTHORIZED&seen=CONFIRMED&wait=1")
+    assert twice.status_code == 422
+    waited = await client.get(f"/orders/{ledger_id}", params={"wait": 1, "seen": "CONFIRMED"})
+    assert waited.status_code == 200
+    assert waited.json()["status"] == first["status"]
+    for method in ("HEAD", "POST", "DELETE"):
+        refused = await client.request(method, f"/orders/{ledger_id}")
+        assert refused.status_code == 405, method
+        assert refused.headers["allow"] == "GET", method
