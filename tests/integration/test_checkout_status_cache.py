@@ -2,7 +2,7 @@
 
 A kept answer must never be older than a committed change once that change is announced:
 every write to the ledger row notifies, the notification drops the answer, an answer read
-while any notification arrived is not kept, and losing the LISTEN connection drops them all.
+while its order was notified is not kept, and losing the LISTEN connection drops them all.
 """
 
 from __future__ import annotations
