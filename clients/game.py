@@ -1,39 +1,54 @@
-"""The game service as the gateway sees it: table actions and chat mutes, over HTTP."""
+"""The game service as the gateway sees it: table actions and chat mutes, over HTTP.
+
+Over aiohttp rather than httpx: every `table.action` of every player crosses this client, and
+httpx's connection pool (a scan of every pooled connection's expiry per request) was two
+thirds of the gateway's CPU per action at 50 busy tables (docs/poker.md).
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import aiohttp
 
 from domain.errors import DomainError, ErrorCode, Unavailable
 from infra.tokens import ServiceToken
 
 
-def _upstream_error(response: httpx.Response) -> DomainError:
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    raw_code = body.get("code") if isinstance(body, dict) else None
+@dataclass(frozen=True)
+class Answer:
+    """The game service's status and JSON body (`None` when the body was not JSON)."""
+
+    status: int
+    body: Any
+
+
+def _upstream_error(answer: Answer) -> DomainError:
+    body = answer.body if isinstance(answer.body, dict) else {}
+    raw_code = body.get("code")
     code = (
         ErrorCode(raw_code)
         if isinstance(raw_code, str) and raw_code in ErrorCode.__members__
         else None
     )
     if code is None:
-        code = ErrorCode.UPSTREAM_FAILED if response.status_code >= 500 else ErrorCode.INVALID_STATE
-    detail = body.get("detail") if isinstance(body, dict) else None
-    return DomainError(str(detail or f"game service answered {response.status_code}"), code=code)
+        code = ErrorCode.UPSTREAM_FAILED if answer.status >= 500 else ErrorCode.INVALID_STATE
+    detail = body.get("detail")
+    return DomainError(str(detail or f"game service answered {answer.status}"), code=code)
 
 
 class GameClient:
     """Calls GAME_URL; without it, actions fail clearly and nobody is muted."""
 
     def __init__(
-        self, http: httpx.AsyncClient, base_url: str | None, token: ServiceToken | None = None
+        self,
+        http: aiohttp.ClientSession,
+        base_url: str | None,
+        token: ServiceToken | None = None,
     ) -> None:
         self._http = http
         self._base = base_url.rstrip("/") if base_url else None
@@ -47,55 +62,59 @@ class GameClient:
 
     async def _call(
         self, method: str, path: str, headers: Mapping[str, str], **kwargs: Any
-    ) -> httpx.Response:
+    ) -> Answer:
         if self._base is None:
             raise Unavailable("the game service is not configured (set GAME_URL)")
         try:
-            return await self._http.request(
+            async with self._http.request(
                 method, self._base + path, headers=dict(headers), **kwargs
-            )
-        except httpx.TimeoutException:
+            ) as response:
+                raw = await response.read()
+                status = response.status
+        except TimeoutError:
             raise DomainError(
                 "the game service timed out", code=ErrorCode.UPSTREAM_TIMEOUT
             ) from None
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             raise DomainError(
                 f"the game service is unreachable: {type(exc).__name__}",
                 code=ErrorCode.UPSTREAM_FAILED,
             ) from None
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        return Answer(status, body)
 
     async def send_action(
         self, table_id: str, user_id: str, action: Mapping[str, Any], headers: Mapping[str, str]
     ) -> dict[str, Any]:
         """POST the action to /tables/{id}/actions; the game service's answer, as JSON."""
-        response = await self._call(
+        answer = await self._call(
             "POST",
             f"/tables/{quote(table_id, safe='')}/actions",
             headers,
             json={"user_id": user_id, **action},
         )
-        if response.status_code >= 400:
-            raise _upstream_error(response)
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
+        if answer.status >= 400:
+            raise _upstream_error(answer)
+        body = {} if answer.body is None else answer.body
         return body if isinstance(body, dict) else {"result": body}
 
     async def is_muted(self, user_id: str, channel: str) -> bool:
         """GET /players/{id}/mute?channel=...; a 404 means the player is not muted."""
         headers = {"authorization": self._token.header()} if self._token is not None else {}
-        response = await self._call(
+        answer = await self._call(
             "GET",
             f"/players/{quote(user_id, safe='')}/mute",
             headers,
             params={"channel": channel},
         )
-        if response.status_code == 404:
+        if answer.status == 404:
             return False
-        if response.status_code >= 400:
-            raise _upstream_error(response)
-        body = response.json()
+        if answer.status >= 400:
+            raise _upstream_error(answer)
+        body = answer.body
         return bool(body.get("muted")) if isinstance(body, dict) else False
 
 

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import aiohttp
 import httpx
 import redis.asyncio as aioredis
 
@@ -96,8 +97,14 @@ async def open_gateway(settings: GatewaySettings) -> AsyncIterator[Gateway]:
     )
     registry = ConnectionRegistry(redis, settings.registry_ttl_seconds)
     broadcaster = Broadcaster(redis)
+    game_http = aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=settings.upstream_timeout_seconds, connect=2.0),
+        connector=aiohttp.TCPConnector(limit=200, limit_per_host=200),
+    )
     game = GameClient(
-        http, settings.game_url, ServiceToken(settings.jwt_secret.get_secret_value(), "gateway")
+        game_http,
+        settings.game_url,
+        ServiceToken(settings.jwt_secret.get_secret_value(), "gateway"),
     )
     hub = Hub(
         redis,
@@ -137,6 +144,7 @@ async def open_gateway(settings: GatewaySettings) -> AsyncIterator[Gateway]:
     finally:
         await hub.stop()
         await gateway.balance.close()
+        await game_http.close()
         await http.aclose()
         await redis.aclose()
         if pool is not None:

@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 
 from domain.gateway.chat import ChatStore
 from domain.gateway.tables import TableEventLog, table_events_key
+from infra.ports import free_port
 from tests.conftest import SessionStack
 from tests.integration.gateway_support import (  # noqa: F401  (fixtures)
     GameStandIn,
@@ -214,3 +215,15 @@ async def test_table_action_without_a_game_service_is_a_clear_error(
         assert "GAME_URL" in reply["message"]
         chat = await rosa.request({"type": "chat.send", "channel": "lobby", "text": "no mutes"})
         assert chat["type"] == "chat.sent"
+
+
+async def test_an_unreachable_game_service_is_a_clear_error_and_the_socket_lives_on(
+    stack: SessionStack, redis: aioredis.Redis
+) -> None:
+    settings = gateway_settings(stack.redis_url, game_url=f"http://127.0.0.1:{free_port()}")
+    async with running_gateway(settings) as gateway, ws_client(gateway, "rosa") as rosa:
+        reply = await rosa.request({"type": "table.action", "table_id": "t1", "action": "fold"})
+        assert (reply["type"], reply["code"]) == ("error", "UPSTREAM_FAILED")
+        assert "unreachable" in reply["message"]
+        pong = await rosa.request({"type": "subscribe", "channel": "lobby"})
+        assert pong["type"] == "subscribed"
