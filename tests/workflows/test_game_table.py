@@ -214,6 +214,40 @@ async def test_the_clock_checks_or_folds_for_a_silent_player(
         await record_history(handle, "action_clock_folds")
 
 
+async def test_a_turn_after_a_slow_one_gets_its_whole_clock(
+    time_skipping_env: WorkflowEnvironment, redis: aioredis.Redis
+) -> None:
+    client = time_skipping_env.client
+    task_queue = f"test-{uuid.uuid4()}"
+    config = table_config(action_timeout_seconds=20)
+    async with table_worker(client, task_queue, redis):
+        handle = await open_table(client, task_queue, config)
+        await sit(handle, "ann", 500)
+        await sit(handle, "bob", 500)
+        table = await dealt(handle)
+        first = table["hand"]["to_act"]
+        second = "bob" if first == "ann" else "ann"
+        await time_skipping_env.sleep(10)
+        await act(handle, first, "call")
+
+        async def timed_out() -> list[dict[str, Any]]:
+            events = await table_events(redis, config.table_id)
+            return [e for e in events if e["kind"] == "player.acted" and e.get("timed_out")]
+
+        # 25 s in: the first turn's 20 s are over, the second turn has had 15 of its 20.
+        await time_skipping_env.sleep(15)
+        assert await timed_out() == []
+        # 35 s in: the second turn's clock ran out; facing no bet, it checks.
+        await time_skipping_env.sleep(10)
+
+        async def checked() -> None:
+            timed = await timed_out()
+            assert timed, await table_events(redis, config.table_id)
+            assert (timed[0]["user_id"], timed[0]["action"]) == (second, "check")
+
+        await assert_eventually(checked)
+
+
 async def test_reconciliation_runs_on_its_timer_and_continues_as_new(
     time_skipping_env: WorkflowEnvironment, redis: aioredis.Redis
 ) -> None:

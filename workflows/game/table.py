@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         seat_answer,
         seat_of,
     )
+    from workflows.game.clock import Alarm
     from workflows.game.events import TableEvents
     from workflows.game.models import (
         ActRequest,
@@ -57,6 +58,8 @@ TABLE_ID = SearchAttributeKey.for_keyword("TableId")
 TABLE_PLAYERS = SearchAttributeKey.for_keyword_list("TablePlayers")
 HANDS_PLAYED = SearchAttributeKey.for_int("HandsPlayed")
 LOCAL_EFFECTS = "local-effects"
+# The action clock as one timer that is never cancelled (workflows/game/clock.py).
+LAZY_CLOCK = "lazy-clock"
 
 # Effects retry until the balance service or Redis answers: a table pauses, it never drops a
 # chip. A business refusal cannot happen here (the table mirrors its seat accounts), so
@@ -107,6 +110,8 @@ class TableWorkflow:
         # When the player to act got the turn: their clock runs from there.
         self._turn_started: datetime | None = None
         self._local_effects: bool | None = None
+        self._lazy_clock: bool | None = None
+        self._alarm = Alarm()
 
     @workflow.run
     async def run(self, state: TableState) -> None:
@@ -275,6 +280,13 @@ class TableWorkflow:
         seen = self._actions
         started = self._turn_started or workflow.now()
         deadline = started + timedelta(seconds=self._rules.action_timeout_seconds)
+        if self._lazy_clock is None:
+            # Runs recorded with a timeout per wait replay as they ran.
+            self._lazy_clock = workflow.patched(LAZY_CLOCK)
+
+        def moved() -> bool:
+            return bool(self._queue) or hand.to_act != actor or self._actions != seen
+
         while hand.to_act == actor and self._actions == seen and not hand.is_over:
             remaining = (deadline - workflow.now()).total_seconds()
             if remaining <= 0:
@@ -285,13 +297,14 @@ class TableWorkflow:
                 self._turn_started = workflow.now()
                 self._enqueue(self._events.hand_events(hand, events, timed_out=actor))
                 return
-            try:
-                await workflow.wait_condition(
-                    lambda: bool(self._queue) or hand.to_act != actor or self._actions != seen,
-                    timeout=timedelta(seconds=remaining),
-                )
-            except TimeoutError:
-                continue
+            if self._lazy_clock:
+                self._alarm.set_for(deadline)
+                await workflow.wait_condition(lambda: moved() or self._alarm.rang)
+            else:
+                try:
+                    await workflow.wait_condition(moved, timeout=timedelta(seconds=remaining))
+                except TimeoutError:
+                    continue
             await self._flush()
 
     # -- effects -------------------------------------------------------------------------------
