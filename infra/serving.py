@@ -23,15 +23,23 @@ GRACE_SECONDS = 4.0
 SocketCloser = Callable[[], Awaitable[int]]
 
 
+KEEP_ALIVE_SECONDS = 65
+
+
 def uvicorn_config(app: Any, host: str, port: int, **options: Any) -> uvicorn.Config:
     """uvicorn's config for one of our apps: its own logs through ours, as JSON; no access log.
 
     `log_config=None` keeps uvicorn from installing its plain-text handlers; its loggers
     propagate to the JSON handler of `configure_logging`, and each request is logged once by
     the app's own middleware (infra/http_telemetry.py).
+
+    An idle keep-alive connection is kept longer than our clients keep theirs (httpx 5 s,
+    aiohttp 15 s): a server that closes first races a client reusing it, which then fails a
+    request with a ReadError (seen in bench.poker with uvicorn's default of 5 s).
     """
     chosen: dict[str, Any] = {
         "log_level": "warning",
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
         "log_config": None,
         "access_log": False,
         "timeout_graceful_shutdown": GRACE_SECONDS,
