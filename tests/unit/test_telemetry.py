@@ -81,3 +81,23 @@ def test_tracing_is_off_by_default() -> None:
         assert not tracing_enabled()
     finally:
         shutdown_tracing()
+
+
+def test_without_an_exporter_only_the_context_carriers_are_instrumented() -> None:
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+
+    try:
+        configure_tracing("unit", "none")
+        # httpx (and gRPC) carry the trace to the next process; spans of Redis commands or
+        # SQL queries would be dropped unexported, so they are not made at all.
+        assert HTTPXClientInstrumentor().is_instrumented_by_opentelemetry
+        assert not RedisInstrumentor().is_instrumented_by_opentelemetry
+        assert not AsyncPGInstrumentor().is_instrumented_by_opentelemetry  # type: ignore[no-untyped-call]
+        configure_tracing("unit", "console")
+        assert RedisInstrumentor().is_instrumented_by_opentelemetry
+        assert AsyncPGInstrumentor().is_instrumented_by_opentelemetry  # type: ignore[no-untyped-call]
+    finally:
+        shutdown_tracing()
+    assert not RedisInstrumentor().is_instrumented_by_opentelemetry
