@@ -123,6 +123,19 @@ async def server_slow_calls(http_port: int) -> tuple[int, int]:
     return int(total), int(total - fast)
 
 
+async def server_hinted_entries(http_port: int) -> tuple[int, int]:
+    """(ledger entries the server computed ahead that the script used, that it did not)."""
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"http://127.0.0.1:{http_port}/metrics")).text
+    counts = {"yes": 0.0, "no": 0.0}
+    for family in text_string_to_metric_families(text):
+        if family.name == "saga_balance_ledger_entries_hinted":
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    counts[sample.labels["used"]] += sample.value
+    return int(counts["yes"]), int(counts["no"])
+
+
 def cpu_seconds(process: psutil.Process) -> float:
     """User + system CPU the process has used so far."""
     return float(sum(process.cpu_times()[:2]))
@@ -268,9 +281,13 @@ async def main() -> None:
             server, floor_server = psutil.Process(proc.pid), psutil.Process(noop.pid)
             # Credit and the no-work floor take turns, so both see the same machine.
             credit_runs, floor_runs = [], []
+            unary_valkey = 0.0
             for _ in range(3):
+                valkey_at = cpu_seconds(valkey_process)
                 credit_runs.append(await sustained(credit, server, rounds=1))
+                unary_valkey += cpu_seconds(valkey_process) - valkey_at
                 floor_runs.append(await sustained(noop_credit, floor_server, rounds=1))
+            unary_valkey_cpu = unary_valkey * 1e6 / sum(r[2] for r in credit_runs)
             grpc_credit = statistics.median(r[0] for r in credit_runs)
             credit_cpu = statistics.median(r[1] for r in credit_runs)
             floor = statistics.median(r[0] for r in floor_runs)
@@ -299,7 +316,8 @@ async def main() -> None:
         print(
             f"one server process, 64 calls in flight: Credit {grpc_credit:.0f} ops/s, "
             f"Reserve+Commit {grpc_rc:.0f} pairs/s; server CPU per call: Credit "
-            f"{credit_cpu:.0f} us, Reserve+Commit {pair_cpu / 2:.0f} us"
+            f"{credit_cpu:.0f} us, Reserve+Commit {pair_cpu / 2:.0f} us; Valkey CPU per "
+            f"unary Credit {unary_valkey_cpu:.0f} us"
         )
         print(
             f"gRPC floor, the same server set-up doing no work (bench/noop_grpc.py), "
@@ -311,6 +329,11 @@ async def main() -> None:
             f"{batches * BATCH:.0f} ops/s ({batches:.0f} calls/s); server CPU per credit "
             f"{batch_cpu / BATCH:.0f} us, Valkey CPU per credit "
             f"{valkey_cpu:.0f} us"
+        )
+        used, unused = await server_hinted_entries(http_port)
+        print(
+            f"ledger entries the server computed ahead (chain_hints.py): {used} used by the "
+            f"scripts, {unused} not (the head had moved: hashed in Lua)"
         )
         print(
             f"raw Redis, same credit script via EVALSHA from this process: {raw:.0f} ops/s; "

@@ -7,6 +7,7 @@ import json
 import redis.asyncio as aioredis
 
 from domain.balance import keys
+from domain.balance.chain_hints import ExpectedEntry
 from domain.balance.commands import Credit, Debit
 from domain.balance.events import BalanceChanges
 from domain.balance.scripts import (
@@ -98,7 +99,8 @@ class AccountService:
             "1" if command.open_account else "0",
         ]
         own = keys.for_credit(account_id)
-        return self._prepared("credit", account_id, args, command.idempotency_key, own)
+        entry = ExpectedEntry(account_id, "CREDIT", chosen.value, command.amount)
+        return self._prepared("credit", entry, args, command.idempotency_key, own)
 
     async def debit(self, command: Debit) -> Mutation:
         """Take chips from the available balance (see `Debit`)."""
@@ -116,7 +118,8 @@ class AccountService:
             require_reference(command.reference),
         ]
         own = keys.for_debit(account_id)
-        return self._prepared("debit", account_id, args, command.idempotency_key, own)
+        entry = ExpectedEntry(account_id, "DEBIT", chosen.value, -command.amount)
+        return self._prepared("debit", entry, args, command.idempotency_key, own)
 
     async def transactions(self, account_id: str, limit: int = 50) -> list[Transaction]:
         """The account's newest transactions first."""
@@ -135,15 +138,21 @@ class AccountService:
         return [Transaction.from_json(json.loads(raw)) for raw in raws if raw is not None]
 
     def _prepared(
-        self, operation: str, account_id: str, args: list[str], idempotency_key: str, own: list[str]
+        self,
+        operation: str,
+        entry: ExpectedEntry,
+        args: list[str],
+        idempotency_key: str,
+        own: list[str],
     ) -> Prepared[Mutation]:
         request = ScriptRequest(
             operation,
             args,
             require_idempotency_key(idempotency_key),
             keys=own,
-            accounts=[account_id],
+            accounts=[entry.account_id],
             transactions=1,
+            expected=entry,
         )
         return Prepared(request, self._mutation)
 

@@ -8,12 +8,18 @@ per round trip instead of once per call. bench/balance.py measures both.
 
 A group of calls (one `BalanceService.Batch`) always travels in one round trip, in its order:
 Redis runs one connection's commands one after another, so the group is applied in order.
+
+Two round trips in flight on two connections run interleaved, in no set order. A change whose
+ledger entry was computed ahead (chain_hints.py) counts on the changes to its account queued
+before it running first, so a group with such a change waits while another round trip in
+flight carries a change to the same account: per account, changes run in the order they
+were made, and the entries computed ahead match.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +28,8 @@ import redis.asyncio as aioredis
 from prometheus_client import Histogram
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
+
+from domain.balance.chain_hints import ExpectedEntry
 
 MAX_IN_FLIGHT = 2
 MAX_ROUND_TRIP_CALLS = 256
@@ -43,6 +51,10 @@ class ScriptCall:
     reply: asyncio.Future[Any] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+    # The ledger entry the call's change should write, and whether it was computed ahead
+    # and sent along (chain_hints.py).
+    expected: ExpectedEntry | None = None
+    hinted: bool = False
 
 
 class ScriptPipeline:
@@ -64,6 +76,8 @@ class ScriptPipeline:
         self._in_flight = 0
         self._scheduled = False
         self._round_trips: set[asyncio.Task[None]] = set()
+        # Accounts with a foreseen change in a round trip in flight, and how many.
+        self._busy: Counter[str] = Counter()
 
     def submit(self, group: list[ScriptCall]) -> None:
         """Queue `group` to travel together, in order; each call's `reply` tells how it went."""
@@ -82,18 +96,45 @@ class ScriptPipeline:
         self._scheduled = False
         if not self._queue or self._in_flight >= self.max_in_flight:
             return
-        calls = list(self._queue.popleft())
-        while self._queue and len(calls) + len(self._queue[0]) <= self.max_round_trip_calls:
-            calls.extend(self._queue.popleft())
+        calls = self._take()
+        if not calls:
+            return  # every queued group waits for a round trip in flight: its end starts one
+        accounts = Counter(_foreseen(calls))
+        self._busy.update(accounts)
         self._in_flight += 1
         task = asyncio.get_running_loop().create_task(self._round_trip(calls))
         self._round_trips.add(task)
-        task.add_done_callback(self._finished)
+        task.add_done_callback(lambda done: self._finished(done, accounts))
         self._schedule()
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
+    def _take(self) -> list[ScriptCall]:
+        """The queued groups that may go now, in their order, as many as one round trip holds.
+
+        A group waits if an account it changes has a foreseen change in flight, or in a group
+        that waits before it (so per account the queue's order is kept).
+        """
+        calls: list[ScriptCall] = []
+        waiting: list[list[ScriptCall]] = []
+        held: set[str] = set()
+        while self._queue:
+            group = self._queue.popleft()
+            if len(calls) + len(group) > self.max_round_trip_calls and calls:
+                waiting.append(group)
+                break
+            touched = set(_foreseen(group))
+            if touched & held or any(self._busy[a] for a in touched):
+                held |= touched
+                waiting.append(group)
+                continue
+            calls.extend(group)
+        self._queue.extendleft(reversed(waiting))
+        return calls
+
+    def _finished(self, task: asyncio.Task[None], accounts: Counter[str]) -> None:
         self._round_trips.discard(task)
         self._in_flight -= 1
+        self._busy.subtract(accounts)
+        self._busy += Counter()  # drop the accounts no longer in flight
         self._schedule()
 
     async def _round_trip(self, calls: list[ScriptCall]) -> None:
@@ -130,3 +171,8 @@ class ScriptPipeline:
             pipe.execute_command("EVALSHA", call.script.sha, len(call.keys), *call.keys, *call.argv)
         replies: list[Any] = await pipe.execute(raise_on_error=False)
         return replies
+
+
+def _foreseen(calls: Sequence[ScriptCall]) -> list[str]:
+    """The accounts of the calls whose ledger entry was foreseen (computed ahead or not)."""
+    return [call.expected.account_id for call in calls if call.expected is not None]

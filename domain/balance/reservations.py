@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import redis.asyncio as aioredis
 
 from domain.balance import keys
+from domain.balance.chain_hints import ExpectedEntry
 from domain.balance.commands import CommitReservation, ReleaseReservation, Reserve
 from domain.balance.economy import count_closed
 from domain.balance.events import BalanceChanges
@@ -98,6 +99,7 @@ class ReservationService:
             keys=keys.for_reserve(account_id, reservation_id),
             accounts=[account_id],
             transactions=1,
+            expected=ExpectedEntry(account_id, "RESERVE", chosen.value, 0, command.amount),
         )
         return Prepared(request, self._finish())
 

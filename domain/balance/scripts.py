@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import redis.exceptions
 from redis.commands.core import AsyncScript
 
 from domain.balance import keys
+from domain.balance.chain_hints import ChainHints, ExpectedEntry
 from domain.balance.economy import count_closed
 from domain.balance.pipelining import ScriptCall, ScriptPipeline
 from domain.balance.types import ReservationStatus
@@ -87,6 +89,8 @@ class ScriptRequest:
     `args` are the request itself (its fingerprint); `keys` the operation's own KEYS (keys.py's
     `for_*`), which carry the key groups of `accounts` in that order; `transactions` is how
     many transactions it may write. The idempotency record and the tail are framed around.
+    `expected` is the one ledger entry a single-account change writes if it goes through
+    (chain_hints.py computes it ahead).
     """
 
     operation: str
@@ -95,6 +99,7 @@ class ScriptRequest:
     keys: list[str] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
     transactions: int = 0
+    expected: ExpectedEntry | None = None
 
 
 @dataclass(frozen=True)
@@ -123,12 +128,13 @@ class BalanceScripts:
             op: redis.register_script(script_source(op)) for op in OPERATIONS
         }
         self.pipeline = ScriptPipeline(redis, list(self._scripts.values()))
+        self.hints = ChainHints()
 
     def with_clock(self, clock: Clock) -> BalanceScripts:
-        """The same registered scripts and pipeline on the same Redis, timed by `clock`."""
+        """The same registered scripts, pipeline and heads on the same Redis, timed by `clock`."""
         copy = object.__new__(BalanceScripts)
         copy.redis, copy.clock, copy._scripts = self.redis, clock, self._scripts
-        copy.pipeline = self.pipeline
+        copy.pipeline, copy.hints = self.pipeline, self.hints
         return copy
 
     async def load(self) -> None:
@@ -155,7 +161,8 @@ class BalanceScripts:
         self.pipeline.submit(calls)
         replies = await asyncio.gather(*(call.reply for call in calls), return_exceptions=True)
         outcomes: list[ScriptAnswer | DomainError] = []
-        for reply in replies:
+        for call, reply in zip(calls, replies, strict=True):
+            self._learn(call, reply)
             if isinstance(reply, REDIS_DOWN):
                 raise Unavailable(f"Redis is unreachable: {reply}") from reply
             if isinstance(reply, BaseException):
@@ -208,34 +215,59 @@ class BalanceScripts:
     async def _run_one(self, request: ScriptRequest) -> ScriptAnswer:
         call = self._call(request)
         self.pipeline.submit([call])
-        return _answer(await _reply(call))
+        try:
+            reply = await call.reply
+        except BaseException as exc:
+            self._learn(call, exc)
+            if isinstance(exc, REDIS_DOWN):
+                raise Unavailable(f"Redis is unreachable: {exc}") from exc
+            raise
+        self._learn(call, reply)
+        return _answer(reply)
 
     def _call(self, request: ScriptRequest) -> ScriptCall:
         now = self.clock()
         key = request.idempotency_key
         base = uuid.uuid4().hex
         all_keys, tail = keys.frame(key, request.keys, base, request.transactions)
+        when = "" if now is None else str(now)
+        entry = None
+        if request.expected is not None:
+            # The entry's line carries its time: the script must use the same one.
+            at = int(time.time() * 1000) if now is None else now
+            entry = self.hints.entry(request.expected, f"{base}-1", at)
+            if entry is not None:
+                when = f"{at}\n{entry}"
         head = [
-            "" if now is None else str(now),
+            when,
             key,
             fingerprint(request.operation, request.args) if key else "",
             base,
             str(tail),
             " ".join(request.accounts),
         ]
-        return ScriptCall(self._scripts[request.operation], all_keys, head + request.args)
+        return ScriptCall(
+            self._scripts[request.operation],
+            all_keys,
+            head + request.args,
+            expected=request.expected,
+            hinted=entry is not None,
+        )
 
-
-async def _reply(call: ScriptCall) -> Any:
-    try:
-        return await call.reply
-    except REDIS_DOWN as exc:
-        raise Unavailable(f"Redis is unreachable: {exc}") from exc
+    def _learn(self, call: ScriptCall, reply: Any) -> None:
+        """Take the heads a fresh answer reports; forget a foreseen change that did not apply."""
+        expected = call.expected
+        changed: set[str] = set()
+        if isinstance(reply, list) and len(reply) == 4 and int(reply[0]) == 0:
+            heads = reply[2].decode() if isinstance(reply[2], bytes) else str(reply[2])
+            changed = self.hints.learn(heads, used=int(reply[3]), hinted=int(call.hinted))
+        if expected is not None and expected.account_id not in changed:
+            self.hints.forget(expected.account_id)
 
 
 def _answer(reply: Any) -> ScriptAnswer:
-    """The script's `{flag, json}` as an answer, or its business failure raised."""
-    flag, raw = reply
+    """The script's `{flag, json, ...}` as an answer, or its business failure raised."""
+    flag, raw = reply[0], reply[1]
     body: dict[str, Any] = json.loads(raw)
     if int(flag) == 3:
         raise KeysMoved(str(body.get("detail", "")))

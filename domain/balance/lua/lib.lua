@@ -5,9 +5,13 @@
 -- key per transaction the script may write (ids ARGV[4]-1, ARGV[4]-2, ...). An account's keys
 -- come as a group of five (account_keys); ARGV[6] names, space-separated, the accounts whose
 -- groups the call carries, in their order.
--- ARGV[1] = now in ms ('' = server TIME), [2] = idempotency key ('' = none), [3] = request
--- fingerprint, [4] = transaction id base; the operation's own arguments start at ARGV[7].
--- A script answers {0, json} (fresh), {1, json} (replayed from the idempotency record),
+-- ARGV[1] = now in ms ('' = server TIME), then, one per line, ledger entries the caller
+-- computed ahead (domain/balance/chain_hints.py), [2] = idempotency key ('' = none),
+-- [3] = request fingerprint, [4] = transaction id base; the operation's own arguments start
+-- at ARGV[7].
+-- A script answers {0, json, heads, used} (fresh: `heads` has a line
+-- `account|seq|balance|reserved|checksum` per account it changed, `used` counts the
+-- entries computed ahead that it could use), {1, json} (replayed from the idempotency record),
 -- {2, json} (key reused for another request) or {3, json} (the data names an account whose
 -- keys the call does not carry: the caller read before a concurrent change and reads again);
 -- {2, ...} and {3, ...} write nothing and are never cached.
@@ -38,7 +42,7 @@ local function iso_utc(ms)
 end
 
 local function now_ms()
-  if ARGV[1] ~= "" then return tonumber(ARGV[1]) end
+  if ARGV[1] ~= "" then return tonumber(string.match(ARGV[1], "^[^\n]+")) end
   local t = redis.call("TIME")
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
@@ -62,12 +66,29 @@ local function idempotent_replay()
   return { 1, string.sub(stored, sep + 1) }
 end
 
+-- The heads of the accounts this call changed, and how many entries computed ahead it used.
+local heads, hints_used = {}, 0
+
 local function finish(response)
   local body = cjson.encode(response)
   if ARGV[2] ~= "" then
     redis.call("SET", KEYS[1], ARGV[3] .. "\n" .. body, "EX", IDEMPOTENCY_TTL_SECONDS)
   end
-  return { 0, body }
+  local reported = {}
+  for _, head in pairs(heads) do reported[#reported + 1] = head end
+  return { 0, body, table.concat(reported, "\n"), hints_used }
+end
+
+-- The checksum the caller computed for `line`, if it sent that very line (nil otherwise).
+local hints
+local function hinted(line)
+  if not hints then
+    hints = {}
+    for entry in string.gmatch(ARGV[1], "\n([^\n]+)") do
+      hints[string.sub(entry, 1, -66)] = string.sub(entry, -64)
+    end
+  end
+  return hints[line]
 end
 
 -- One account's group of keys from KEYS[first] on, in keys.py's account_group order.
@@ -150,9 +171,12 @@ local function record(acct, change, now)
   local previous = redis.call("GET", acct.keys.head) or GENESIS
   local line = table.concat({ fmt(seq), acct.id, tx_id, change.type, change.source, fmt(change.delta),
     fmt(change.reserved_delta), fmt(acct.balance), fmt(acct.reserved), fmt(now), previous }, "|")
-  local checksum = sha256_hex(line)
+  local checksum = hinted(line)
+  if checksum then hints_used = hints_used + 1 else checksum = sha256_hex(line) end
   redis.call("RPUSH", acct.keys.ledger, line .. "|" .. checksum)
   redis.call("SET", acct.keys.head, checksum)
+  heads[acct.id] = table.concat({ acct.id, fmt(seq), fmt(acct.balance),
+    fmt(acct.reserved), checksum }, "|")
   local supply = change.supply
   if supply == nil then supply = change.delta end
   if supply ~= 0 then redis.call("HINCRBY", KEYS[tail], "supply", fmt(supply)) end
