@@ -57,7 +57,11 @@ class KeysMoved(Unavailable):
 
 
 def server_clock() -> int | None:
-    """Use Redis TIME: one clock for every instance of the service."""
+    """Use Redis TIME: one clock for every instance of the service.
+
+    A change whose ledger entry is computed ahead (chain_hints.py) is timed by this process's
+    clock instead: its line carries the time, so the script must use that one.
+    """
     return None
 
 
