@@ -133,8 +133,12 @@ class ScriptPipeline:
     def _finished(self, task: asyncio.Task[None], accounts: Counter[str]) -> None:
         self._round_trips.discard(task)
         self._in_flight -= 1
-        self._busy.subtract(accounts)
-        self._busy += Counter()  # drop the accounts no longer in flight
+        for account, count in accounts.items():
+            left = self._busy[account] - count
+            if left > 0:
+                self._busy[account] = left
+            else:
+                del self._busy[account]
         self._schedule()
 
     async def _round_trip(self, calls: list[ScriptCall]) -> None:
