@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         seat_of,
     )
     from workflows.game.clock import Alarm
+    from workflows.game.effects import EFFECTS_RETRY, Effects
     from workflows.game.events import TableEvents
     from workflows.game.models import (
         ActRequest,
@@ -48,7 +49,6 @@ with workflow.unsafe.imports_passed_through():
         LeaveRequest,
         SeatState,
         SitRequest,
-        TableEffects,
         TableState,
         ViewRequest,
     )
@@ -57,18 +57,9 @@ with workflow.unsafe.imports_passed_through():
 TABLE_ID = SearchAttributeKey.for_keyword("TableId")
 TABLE_PLAYERS = SearchAttributeKey.for_keyword_list("TablePlayers")
 HANDS_PLAYED = SearchAttributeKey.for_int("HandsPlayed")
-LOCAL_EFFECTS = "local-effects"
 # The action clock as one timer that is never cancelled (workflows/game/clock.py).
 LAZY_CLOCK = "lazy-clock"
 
-# Effects retry until the balance service or Redis answers: a table pauses, it never drops a
-# chip. A business refusal cannot happen here (the table mirrors its seat accounts), so
-# nothing is non-retryable.
-_EFFECTS_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=10),
-)
 _MONEY_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     backoff_coefficient=2.0,
@@ -102,14 +93,13 @@ class TableWorkflow:
         )
         self._hand: Hand | None = None
         self._events = TableEvents(state)
-        self._queue: list[TableEffects] = []
+        self._effects = Effects()
         self._joining: dict[int, str] = {}
         self._in_flight: set[str] = set()
         self._actions = 0
         self._hands_this_run = 0
         # When the player to act got the turn: their clock runs from there.
         self._turn_started: datetime | None = None
-        self._local_effects: bool | None = None
         self._lazy_clock: bool | None = None
         self._alarm = Alarm()
 
@@ -119,14 +109,14 @@ class TableWorkflow:
         self._publish_table_changed()
         while True:
             await workflow.wait_condition(
-                lambda: bool(self._queue) or self._leavers() != [] or self._can_deal()
+                lambda: self._effects.pending or self._leavers() != [] or self._can_deal()
             )
-            await self._flush()
+            await self._effects.flush()
             await self._cash_out_leavers()
             if not self._can_deal():
                 continue
             await workflow.sleep(timedelta(seconds=self._s.config.next_hand_delay_seconds))
-            await self._flush()
+            await self._effects.flush()
             await self._cash_out_leavers()
             if self._can_deal():
                 await self._play_hand()
@@ -135,9 +125,9 @@ class TableWorkflow:
                 or workflow.info().is_continue_as_new_suggested()
             ):
                 await workflow.wait_condition(
-                    lambda: workflow.all_handlers_finished() and not self._queue
+                    lambda: workflow.all_handlers_finished() and not self._effects.pending
                 )
-                await self._flush()
+                await self._effects.flush()
                 workflow.continue_as_new(self._s)
 
     # -- queries -------------------------------------------------------------------------------
@@ -187,7 +177,7 @@ class TableWorkflow:
         self._s.seats.append(taken)
         self._s.seats.sort(key=lambda s: s.seat)
         self._upsert_players()
-        self._enqueue(self._events.table_event({"kind": "seat.taken", **seat_view(taken)}))
+        self._effects.add(self._events.table_event({"kind": "seat.taken", **seat_view(taken)}))
         self._publish_table_changed()
         remember_seat_answer(
             self._s, key, {"table_id": self._s.config.table_id, **seat_view(taken)}
@@ -210,7 +200,7 @@ class TableWorkflow:
             events = self._hand.fold_out(request.user_id)
             self._actions += 1
             self._turn_started = workflow.now()
-            self._enqueue(self._events.hand_events(self._hand, events))
+            self._effects.add(self._events.hand_events(self._hand, events))
         self._publish_table_changed()
         return {"table_id": self._s.config.table_id, **seat_view(seat)}
 
@@ -228,7 +218,7 @@ class TableWorkflow:
         events = self._hand.apply(request.user_id, request.action, request.amount)
         self._actions += 1
         self._turn_started = workflow.now()
-        self._enqueue(self._events.hand_events(self._hand, events))
+        self._effects.add(self._events.hand_events(self._hand, events))
         return self.view(ViewRequest(request.user_id))
 
     @act.validator
@@ -258,11 +248,11 @@ class TableWorkflow:
         )
         effects.open_pot = True
         effects.private = self._events.hole_cards(hand)
-        self._enqueue(effects)
+        self._effects.add(effects)
         self._publish_table_changed()
         while not hand.is_over:
             await self._run_clock(hand)
-            await self._flush()
+            await self._effects.flush()
         result = hand.result
         assert result is not None
         for seat in self._s.seats:
@@ -272,7 +262,7 @@ class TableWorkflow:
         self._turn_started = None
         workflow.upsert_search_attributes([HANDS_PLAYED.value_set(self._s.hands_played)])
         self._publish_table_changed()
-        await self._flush()
+        await self._effects.flush()
 
     async def _run_clock(self, hand: Hand) -> None:
         """Wait for the player to act, or for their clock: check if legal, else fold."""
@@ -285,7 +275,7 @@ class TableWorkflow:
             self._lazy_clock = workflow.patched(LAZY_CLOCK)
 
         def moved() -> bool:
-            return bool(self._queue) or hand.to_act != actor or self._actions != seen
+            return self._effects.pending or hand.to_act != actor or self._actions != seen
 
         while hand.to_act == actor and self._actions == seen and not hand.is_over:
             remaining = (deadline - workflow.now()).total_seconds()
@@ -295,7 +285,7 @@ class TableWorkflow:
                 events = hand.apply(actor, action, amount)
                 self._actions += 1
                 self._turn_started = workflow.now()
-                self._enqueue(self._events.hand_events(hand, events, timed_out=actor))
+                self._effects.add(self._events.hand_events(hand, events, timed_out=actor))
                 return
             if self._lazy_clock:
                 self._alarm.set_for(deadline)
@@ -305,44 +295,14 @@ class TableWorkflow:
                     await workflow.wait_condition(moved, timeout=timedelta(seconds=remaining))
                 except TimeoutError:
                     continue
-            await self._flush()
+            await self._effects.flush()
 
     # -- effects -------------------------------------------------------------------------------
 
-    def _enqueue(self, effects: TableEffects) -> None:
-        self._queue.append(effects)
-
     def _publish_table_changed(self) -> None:
         summary = table_summary(self._s, self._hand is not None)
-        self._enqueue(self._events.lobby_update(summary))
+        self._effects.add(self._events.lobby_update(summary))
         workflow.set_current_details(table_details(self._s, self._hand))
-
-    async def _flush(self) -> None:
-        """Apply queued effects in order; consecutive ones of one hand go in one activity call."""
-        while self._queue:
-            batch = [self._queue.pop(0)]
-            while self._queue and self._queue[0].hand_id == batch[0].hand_id:
-                if batch[-1].payouts is not None or self._queue[0].open_pot:
-                    break
-                batch.append(self._queue.pop(0))
-            merged = TableEvents.merge(batch)
-            if self._local_effects is None:
-                # Runs recorded before effects were local replay as they ran.
-                self._local_effects = workflow.patched(LOCAL_EFFECTS)
-            run = (
-                workflow.execute_local_activity_method
-                if self._local_effects
-                else workflow.execute_activity_method
-            )
-            # Local: in this worker, inside the workflow task of the action that caused it,
-            # without a task queue round trip or a workflow task of its own.
-            await run(
-                GameActivities.apply_effects,
-                merged,
-                start_to_close_timeout=timedelta(seconds=15),
-                retry_policy=_EFFECTS_RETRY,
-                summary=TableEvents.describe(merged),
-            )
 
     async def _cash_out_leavers(self) -> None:
         if self._hand is not None:
@@ -353,14 +313,14 @@ class TableWorkflow:
                     GameActivities.cash_out,
                     CashOutInput(self._s.config.table_id, seat.user_id, seat.stack, seat.sitting),
                     start_to_close_timeout=timedelta(seconds=10),
-                    retry_policy=_EFFECTS_RETRY,
+                    retry_policy=EFFECTS_RETRY,
                     summary=f"cash-out {seat.stack} to {seat.user_id}",
                 )
             self._s.seats.remove(seat)
             self._upsert_players()
-            self._enqueue(self._events.table_event({"kind": "seat.left", **seat_view(seat)}))
+            self._effects.add(self._events.table_event({"kind": "seat.left", **seat_view(seat)}))
             self._publish_table_changed()
-        await self._flush()
+        await self._effects.flush()
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
