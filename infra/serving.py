@@ -13,6 +13,8 @@ from typing import Any
 
 import uvicorn
 
+from infra.event_loop import freeze_startup_heap
+
 log = logging.getLogger(__name__)
 
 # Requests in flight at a stop get this long to finish before uvicorn cancels them: less than
@@ -99,7 +101,12 @@ def hosted_server(app: Any, host: str, port: int) -> HostedServer:
 
 
 def run_server(server: GracefulServer) -> None:
-    """Serve until SIGINT/SIGTERM (what `uvicorn.run` does); exit 3 if it never started."""
+    """Serve until SIGINT/SIGTERM (what `uvicorn.run` does); exit 3 if it never started.
+
+    The app is built by now: what start-up made is frozen out of the collector's full passes
+    (infra/event_loop.py), so they do not stall every request in flight.
+    """
+    freeze_startup_heap()
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     if not server.started:

@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 
 from apis.fronts import http_front, metrics_response
 from infra.db.pool import create_pool
+from infra.event_loop import freeze_startup_heap
 from infra.redis import platform_redis
 from infra.serving import hosted_server, serve_until_signalled
 from infra.settings import PlatformSettings
@@ -94,6 +95,9 @@ async def run_workers(settings: PlatformSettings, queues: list[str]) -> None:
                 *(w.shutdown() for w in workers if w.is_running), return_exceptions=True
             )
 
+        # Workers, clients and every imported module are built: keep them out of the
+        # collector's full passes, which would stall every table's workflow task in flight.
+        freeze_startup_heap()
         try:
             await serve_until_signalled(
                 servers=[server], tasks=[w.run() for w in workers], drain=drain
