@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -187,28 +189,38 @@ async def test_the_same_seat_request_twice_answers_the_same(
         assert len((await view(handle))["seats"]) == 1
 
 
+@asynccontextmanager
+async def _heads_up_dealt(
+    env: WorkflowEnvironment, redis: aioredis.Redis
+) -> AsyncIterator[tuple[WorkflowHandle[Any, Any], str, dict[str, Any]]]:
+    """Ann and Bob at a table with a 20 s clock, the first hand dealt: handle, table id, view."""
+    task_queue = f"test-{uuid.uuid4()}"
+    config = table_config(action_timeout_seconds=20)
+    async with table_worker(env.client, task_queue, redis):
+        handle = await open_table(env.client, task_queue, config)
+        await sit(handle, "ann", 500)
+        await sit(handle, "bob", 500)
+        yield handle, config.table_id, await dealt(handle)
+
+
+async def _timed_out(redis: aioredis.Redis, table_id: str) -> list[dict[str, Any]]:
+    """The table's `player.acted` events that the clock made."""
+    events = await table_events(redis, table_id)
+    return [e for e in events if e["kind"] == "player.acted" and e.get("timed_out")]
+
+
 async def test_the_clock_checks_or_folds_for_a_silent_player(
     time_skipping_env: WorkflowEnvironment, redis: aioredis.Redis
 ) -> None:
-    client = time_skipping_env.client
-    task_queue = f"test-{uuid.uuid4()}"
-    config = table_config(action_timeout_seconds=20)
-    async with table_worker(client, task_queue, redis):
-        handle = await open_table(client, task_queue, config)
-        await sit(handle, "ann", 500)
-        await sit(handle, "bob", 500)
-
-        table = await dealt(handle)
+    async with _heads_up_dealt(time_skipping_env, redis) as (handle, table_id, table):
         silent = table["hand"]["to_act"]
         # Nobody acts: skipped time runs the clock out; facing the big blind, it is a fold.
         await time_skipping_env.sleep(25)
 
         async def folded() -> None:
-            events = await table_events(redis, config.table_id)
-            timed = [e for e in events if e["kind"] == "player.acted" and e.get("timed_out")]
-            assert timed, events
-            assert timed[0]["user_id"] == silent
-            assert timed[0]["action"] == "fold"
+            timed = await _timed_out(redis, table_id)
+            assert timed, await table_events(redis, table_id)
+            assert (timed[0]["user_id"], timed[0]["action"]) == (silent, "fold")
 
         await assert_eventually(folded)
         await record_history(handle, "action_clock_folds")
@@ -217,32 +229,20 @@ async def test_the_clock_checks_or_folds_for_a_silent_player(
 async def test_a_turn_after_a_slow_one_gets_its_whole_clock(
     time_skipping_env: WorkflowEnvironment, redis: aioredis.Redis
 ) -> None:
-    client = time_skipping_env.client
-    task_queue = f"test-{uuid.uuid4()}"
-    config = table_config(action_timeout_seconds=20)
-    async with table_worker(client, task_queue, redis):
-        handle = await open_table(client, task_queue, config)
-        await sit(handle, "ann", 500)
-        await sit(handle, "bob", 500)
-        table = await dealt(handle)
+    async with _heads_up_dealt(time_skipping_env, redis) as (handle, table_id, table):
         first = table["hand"]["to_act"]
         second = "bob" if first == "ann" else "ann"
         await time_skipping_env.sleep(10)
         await act(handle, first, "call")
-
-        async def timed_out() -> list[dict[str, Any]]:
-            events = await table_events(redis, config.table_id)
-            return [e for e in events if e["kind"] == "player.acted" and e.get("timed_out")]
-
         # 25 s in: the first turn's 20 s are over, the second turn has had 15 of its 20.
         await time_skipping_env.sleep(15)
-        assert await timed_out() == []
+        assert await _timed_out(redis, table_id) == []
         # 35 s in: the second turn's clock ran out; facing no bet, it checks.
         await time_skipping_env.sleep(10)
 
         async def checked() -> None:
-            timed = await timed_out()
-            assert timed, await table_events(redis, config.table_id)
+            timed = await _timed_out(redis, table_id)
+            assert timed, await table_events(redis, table_id)
             assert (timed[0]["user_id"], timed[0]["action"]) == (second, "check")
 
         await assert_eventually(checked)
