@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -66,6 +67,8 @@ class Player:
         self._samples = samples
         self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.acted: asyncio.Queue[float] = asyncio.Queue()
+        # Set by each `hand.started` on the table: the next hand is there to be read.
+        self.dealt = asyncio.Event()
         self._task = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -77,7 +80,9 @@ class Player:
                     self._replies.pop(ref).set_result(frame)
                 elif frame.get("type") == "event":
                     data = frame["data"]
-                    if data.get("kind") == "player.acted":
+                    if data.get("kind") == "hand.started":
+                        self.dealt.set()
+                    elif data.get("kind") == "player.acted":
                         self._samples.timed_out += bool(data.get("timed_out"))
                         if data.get("user_id") == self.user:
                             self.acted.put_nowait(time.perf_counter())
@@ -126,12 +131,20 @@ async def _one_action(
     hand: dict[str, Any] | None,
     s: Samples,
 ) -> dict[str, Any] | None:
-    """One action of whoever is to act; the hand as it stands after it (None: look again)."""
+    """One action of whoever is to act; the hand as it stands after it (None: look again).
+
+    Between hands it waits for the table's `hand.started` event (or a second) before it reads
+    the table, as a player's client would: polling every 50 ms made each action cost several
+    queries of the table workflow, load that the floor does not carry.
+    """
     if hand is None or hand.get("to_act") is None:
+        watcher = next(iter(players.values()))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(watcher.dealt.wait(), 1.0)
+        watcher.dealt.clear()
         table = (await http.get(f"/tables/{table_id}")).json()
         hand = table["hand"]
         if hand is None or hand.get("to_act") is None:
-            await asyncio.sleep(0.05)
             return None
     actor = str(hand["to_act"])
     player = players[actor]
