@@ -39,7 +39,6 @@ with workflow.unsafe.imports_passed_through():
         seat_answer,
         seat_of,
     )
-    from workflows.game.clock import Alarm
     from workflows.game.effects import EFFECTS_RETRY, Effects
     from workflows.game.events import TableEvents
     from workflows.game.models import (
@@ -57,8 +56,6 @@ with workflow.unsafe.imports_passed_through():
 TABLE_ID = SearchAttributeKey.for_keyword("TableId")
 TABLE_PLAYERS = SearchAttributeKey.for_keyword_list("TablePlayers")
 HANDS_PLAYED = SearchAttributeKey.for_int("HandsPlayed")
-# The action clock as one timer that is never cancelled (workflows/game/clock.py).
-LAZY_CLOCK = "lazy-clock"
 
 _MONEY_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
@@ -100,8 +97,6 @@ class TableWorkflow:
         self._hands_this_run = 0
         # When the player to act got the turn: their clock runs from there.
         self._turn_started: datetime | None = None
-        self._lazy_clock: bool | None = None
-        self._alarm = Alarm()
 
     @workflow.run
     async def run(self, state: TableState) -> None:
@@ -270,9 +265,6 @@ class TableWorkflow:
         seen = self._actions
         started = self._turn_started or workflow.now()
         deadline = started + timedelta(seconds=self._rules.action_timeout_seconds)
-        if self._lazy_clock is None:
-            # Runs recorded with a timeout per wait replay as they ran.
-            self._lazy_clock = workflow.patched(LAZY_CLOCK)
 
         def moved() -> bool:
             return self._effects.pending or hand.to_act != actor or self._actions != seen
@@ -287,14 +279,10 @@ class TableWorkflow:
                 self._turn_started = workflow.now()
                 self._effects.add(self._events.hand_events(hand, events, timed_out=actor))
                 return
-            if self._lazy_clock:
-                self._alarm.set_for(deadline)
-                await workflow.wait_condition(lambda: moved() or self._alarm.rang)
-            else:
-                try:
-                    await workflow.wait_condition(moved, timeout=timedelta(seconds=remaining))
-                except TimeoutError:
-                    continue
+            try:
+                await workflow.wait_condition(moved, timeout=timedelta(seconds=remaining))
+            except TimeoutError:
+                continue
             await self._effects.flush()
 
     # -- effects -------------------------------------------------------------------------------
