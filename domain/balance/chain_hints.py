@@ -18,11 +18,12 @@ that applies nothing forgets that guess, and the next answer sets the head right
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from prometheus_client import Counter
+
+from domain.balance.ledger import ChainState, entry_checksum
 
 HINTED_ENTRIES = Counter(
     "saga_balance_ledger_entries_hinted_total",
@@ -30,16 +31,6 @@ HINTED_ENTRIES = Counter(
     ["used"],
 )
 HEADS_KEPT = 100_000
-
-
-@dataclass(frozen=True)
-class Head:
-    """An account's chain as of its newest entry: the state its next line starts from."""
-
-    seq: int
-    balance: int
-    reserved: int
-    checksum: str
 
 
 @dataclass(frozen=True)
@@ -86,9 +77,9 @@ class ChainHints:
 
     def __init__(self, kept: int = HEADS_KEPT) -> None:
         self._kept = kept
-        self._heads: OrderedDict[str, Head] = OrderedDict()
+        self._heads: OrderedDict[str, ChainState] = OrderedDict()
         # Heads as they will be once the changes in flight go through.
-        self._foreseen: dict[str, Head] = {}
+        self._foreseen: dict[str, ChainState] = {}
 
     def entry(self, expected: ExpectedEntry, transaction_id: str, at_ms: int) -> str | None:
         """The entry (line, `|`, checksum) the change will append, or None if unknown."""
@@ -102,8 +93,8 @@ class ChainHints:
         line = ledger_line(
             seq, account, transaction_id, expected, balance, reserved, at_ms, head.checksum
         )
-        checksum = hashlib.sha256(line.encode()).hexdigest()
-        self._foreseen[account] = Head(seq, balance, reserved, checksum)
+        checksum = entry_checksum(line)
+        self._foreseen[account] = ChainState(seq, checksum, balance, reserved)
         return f"{line}|{checksum}"
 
     def learn(self, chain: str, used: int = 0, hinted: int = 0) -> set[str]:
@@ -117,7 +108,7 @@ class ChainHints:
             if not row:
                 continue
             account, seq, balance, reserved, checksum = row.rsplit("|", 4)
-            head = Head(int(seq), int(balance), int(reserved), checksum)
+            head = ChainState(int(seq), checksum, int(balance), int(reserved))
             self._heads[account] = head
             self._heads.move_to_end(account)
             learned.add(account)
