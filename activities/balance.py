@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from domain.balance.book import BalanceBook
+from domain.balance.stragglers import deliver_stragglers
 from infra.faults import fault_point
 from workflows.balance.models import (
     CorruptEntry,
@@ -23,12 +24,15 @@ class BalanceActivities:
 
     @activity.defn
     async def release_expired_reservations(self, request: ExpireDueInput) -> ExpireDueOutput:
-        """Expire the reservations due at the workflow's time."""
+        """Expire the reservations due at the workflow's time; deliver credits left owed."""
         batch = await self.book.expiry.expire_due(request.limit, now_ms=request.now_ms)
         if batch.expired:
             fault_point("after_effect:release_expired_reservations")
             activity.logger.info("expired %d reservations", len(batch.expired))
-        return ExpireDueOutput(len(batch.expired), batch.remaining)
+        delivered = await deliver_stragglers(self.book.scripts)
+        if delivered:
+            activity.logger.info("delivered %d credits owed between slots", delivered)
+        return ExpireDueOutput(len(batch.expired), batch.remaining, delivered)
 
     @activity.defn
     async def verify_ledger_page(self, request: VerifyPageInput) -> VerifyPageOutput:

@@ -201,6 +201,7 @@ async def main() -> None:
                 ScriptRequest(
                     "credit",
                     [account, "1", "DEPOSIT", "", "", "1"],
+                    account,
                     f"raw{run}-{next(serial)}",
                     keys=keys.for_credit(account),
                     accounts=[account],

@@ -88,3 +88,12 @@ async def publish(redis: RedisClient, channel: str, message: str) -> int:
     if is_cluster(redis):
         return int(await redis.spublish(channel, message))
     return int(await redis.publish(channel, message))
+
+
+async def get_many(redis: RedisClient, keys: list[str]) -> list[Any]:
+    """GET of each of `keys`, in order: one MGET, or on a cluster one per slot (not atomic)."""
+    if not keys:
+        return []
+    if isinstance(redis, RedisCluster):
+        return list(await redis.mget_nonatomic(keys))
+    return list(await redis.mget(keys))

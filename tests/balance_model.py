@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from domain.balance import keys
 from domain.balance.book import BalanceBook
 from domain.balance.commands import (
     CancelPot,
@@ -242,24 +243,68 @@ class BalanceModel:
         self.reservations: dict[str, ModelReservation] = {}
         self.pots: dict[str, ModelPot] = {}
         self.outside = 0
-        self.answers: dict[str, tuple[Command, Outcome]] = {}
+        # Answers by (home, key): a key is remembered in the home its call runs in.
+        self.answers: dict[tuple[str, str], tuple[Command, Outcome]] = {}
+        # Reservation id to the account that first asked for it (its locator, kept for good).
+        self.claimed: dict[str, str] = {}
 
     def call(self, command: Command) -> tuple[Outcome, bool]:
         """The answer `command` deserves and whether it is a replay; its effect is applied.
 
-        A key answers its first request again (a replay, nothing moves), refusals included;
-        another request under a used key is IDEMPOTENCY_KEY_REUSED.
+        A key answers its first request in the same home again (a replay, nothing moves),
+        refusals included; another request under a key used there is IDEMPOTENCY_KEY_REUSED.
+        What the service refuses before its script (see `_before_script`) is not remembered.
         """
         if refused_before_redis(command):
             return refused(ErrorCode.VALIDATION_FAILED), False
-        if command.idempotency_key in self.answers:
-            first, answer = self.answers[command.idempotency_key]
+        home = self._home(command)
+        if isinstance(home, ErrorCode):
+            return refused(home), False
+        scoped = (home, command.idempotency_key)
+        if scoped in self.answers:
+            first, answer = self.answers[scoped]
             if first == command:
                 return answer, True
             return refused(ErrorCode.IDEMPOTENCY_KEY_REUSED), False
+        early = self._before_script(command)
+        if early is not None:
+            return refused(early), False
         answer = self._apply(command)
-        self.answers[command.idempotency_key] = (command, answer)
+        self.answers[scoped] = (command, answer)
         return answer, False
+
+    def _home(self, command: Command) -> str | ErrorCode:
+        """Where the call runs (keys.home of its account, holder or table), or its refusal."""
+        if isinstance(command, Credit | Debit):
+            return keys.home(command.account_id)
+        if isinstance(command, Reserve):
+            holder = self.claimed.setdefault(command.reservation_id, command.account_id)
+            if holder != command.account_id:
+                return ErrorCode.ALREADY_EXISTS
+            return keys.home(command.account_id)
+        if isinstance(command, CommitReservation | ReleaseReservation):
+            claimed = self.claimed.get(command.reservation_id)
+            return ErrorCode.NOT_FOUND if claimed is None else keys.home(claimed)
+        if isinstance(command, RecordContribution):
+            if command.reservation_id:
+                claimed = self.claimed.get(command.reservation_id)
+                if claimed is None:
+                    return ErrorCode.NOT_FOUND
+                if claimed != command.account_id:
+                    return ErrorCode.VALIDATION_FAILED
+            if keys.slot_of(keys.home(command.account_id)) != keys.slot_of(command.table_id):
+                return keys.home(command.account_id)
+            return command.table_id
+        return command.table_id
+
+    def _before_script(self, command: Command) -> ErrorCode | None:
+        """A first contribution to the pot of another slot: the pot is checked open first."""
+        if isinstance(command, RecordContribution) and keys.slot_of(
+            keys.home(command.account_id)
+        ) != keys.slot_of(command.table_id):
+            pot = self._open_pot(command.hand_id)
+            return pot if isinstance(pot, ErrorCode) else None
+        return None
 
     def create_pot(self, hand_id: str) -> tuple[PotView, bool]:
         """The hand's pot, opened unless it exists, and whether it is new."""

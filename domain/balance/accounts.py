@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import redis.asyncio as aioredis
-
 from domain.balance import keys
 from domain.balance.chain_hints import ExpectedEntry
 from domain.balance.commands import Credit, Debit
@@ -35,6 +33,7 @@ from domain.balance.validation import (
     version_arg,
 )
 from domain.errors import NotFound, Unavailable, ValidationFailed
+from infra.redis import RedisClient
 
 MAX_PAGE = 500
 
@@ -43,7 +42,7 @@ class AccountService:
     """Balances of accounts, with the last known figures served while Redis is down."""
 
     def __init__(
-        self, scripts: BalanceScripts, redis: aioredis.Redis, changes: BalanceChanges
+        self, scripts: BalanceScripts, redis: RedisClient, changes: BalanceChanges
     ) -> None:
         self.scripts = scripts
         self.redis = redis
@@ -55,6 +54,7 @@ class AccountService:
         request = ScriptRequest(
             "ensure_account",
             [account_id],
+            keys.home(account_id),
             keys=keys.for_ensure_account(account_id),
             accounts=[account_id],
         )
@@ -132,7 +132,8 @@ class AccountService:
             ids = await self.redis.lrange(keys.account_transactions(account_id), -limit, -1)
             if not ids:
                 return []
-            raws = await self.redis.mget([keys.transaction(text(i)) for i in reversed(ids)])
+            tag = keys.home(account_id)
+            raws = await self.redis.mget([keys.transaction(tag, text(i)) for i in reversed(ids)])
         except REDIS_DOWN as exc:
             raise Unavailable(f"Redis is unreachable: {exc}") from exc
         return [Transaction.from_json(json.loads(raw)) for raw in raws if raw is not None]
@@ -148,6 +149,7 @@ class AccountService:
         request = ScriptRequest(
             operation,
             args,
+            keys.home(entry.account_id),
             require_idempotency_key(idempotency_key),
             keys=own,
             accounts=[entry.account_id],

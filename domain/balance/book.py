@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
-
 from domain.balance.accounts import AccountService
 from domain.balance.economy import EconomySampler
 from domain.balance.events import BalanceChanges
@@ -16,13 +14,14 @@ from domain.balance.pot_service import PotService
 from domain.balance.read_cache import BalanceReadCache
 from domain.balance.reservations import ReservationService
 from domain.balance.scripts import BalanceScripts, Clock, server_clock
+from infra.redis import RedisClient
 
 
 @dataclass(frozen=True)
 class BalanceBook:
     """Accounts, reservations, pots, ledgers and economy metrics sharing one Redis client."""
 
-    redis: aioredis.Redis
+    redis: RedisClient
     scripts: BalanceScripts
     changes: BalanceChanges
     accounts: AccountService
@@ -35,7 +34,7 @@ class BalanceBook:
     @classmethod
     def build(
         cls,
-        redis: aioredis.Redis,
+        redis: RedisClient,
         *,
         house_account_id: str = "house",
         clock: Clock = server_clock,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from collections import deque
 
-import redis.asyncio as aioredis
 from prometheus_client import Counter, Gauge
 
-from domain.balance import keys
+from domain.balance.slots import economy_totals
+from infra.redis import RedisClient
 
 CHIP_SOURCES = Counter(
     "saga_balance_chip_sources_total",
@@ -69,7 +69,7 @@ def velocity_per_hour(
 class EconomySampler:
     """Reads the supply and volume counters the scripts keep, and sets the gauges."""
 
-    def __init__(self, redis: aioredis.Redis, window_seconds: float = 300.0) -> None:
+    def __init__(self, redis: RedisClient, window_seconds: float = 300.0) -> None:
         self.redis = redis
         self.window_seconds = window_seconds
         self._samples: deque[tuple[float, int]] = deque()
@@ -77,8 +77,7 @@ class EconomySampler:
     async def sample(self, now: float | None = None) -> tuple[int, float]:
         """Take one sample; the supply and the velocity per hour."""
         at = time.monotonic() if now is None else now
-        supply_raw, volume_raw = await self.redis.hmget(keys.ECONOMY, ["supply", "volume"])
-        supply, volume = int(supply_raw or 0), int(volume_raw or 0)
+        supply, volume = await economy_totals(self.redis)
         self._samples.append((at, volume))
         while len(self._samples) > 2 and at - self._samples[0][0] > self.window_seconds:
             self._samples.popleft()

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
-import redis.asyncio as aioredis
 
 from domain.balance import keys
 from domain.balance.economy import count_closed
 from domain.balance.events import BalanceChanges
 from domain.balance.holders import ReservationHolders
 from domain.balance.scripts import REDIS_DOWN, BalanceScripts, ScriptRequest, as_list, text
+from domain.balance.slots import EXPIRY, per_slot
 from domain.balance.types import AccountBalance, ExpiryBatch, ReservationStatus
 from domain.errors import Unavailable
+from infra.redis import RedisClient
 
 
 class ReservationExpiry:
@@ -22,7 +21,7 @@ class ReservationExpiry:
     def __init__(
         self,
         scripts: BalanceScripts,
-        redis: aioredis.Redis,
+        redis: RedisClient,
         changes: BalanceChanges,
         holders: ReservationHolders,
     ) -> None:
@@ -34,36 +33,52 @@ class ReservationExpiry:
     async def expire_due(self, limit: int = 500, now_ms: int | None = None) -> ExpiryBatch:
         """Expire up to `limit` reservations whose time has passed (at `now_ms` if given).
 
-        The due reservations and their holders are read first, so the script is sent every key
-        it touches; the script expires only those still PENDING.
+        Each slot keeps its own expiry index: the due members of every listed slot are read in
+        one round trip, then each slot with any gets one script, sent every key it touches; the
+        script expires only those still PENDING.
         """
         try:
             now = now_ms if now_ms is not None else self.scripts.clock()
             if now is None:
                 seconds, micros = await self.redis.time()
                 now = int(seconds) * 1000 + int(micros) // 1000
-            # Without scores, the reply is plain members.
-            members: list[Any] = await self.redis.zrangebyscore(
-                keys.RESERVATION_EXPIRY, "-inf", now, start=0, num=limit
+            due_by_slot = await per_slot(
+                self.redis, "ZRANGEBYSCORE", EXPIRY, "-inf", now, "LIMIT", 0, limit
             )
-            due = [text(member) for member in members]
-            raws = await self.redis.mget([keys.reservation(r) for r in due]) if due else []
+        except REDIS_DOWN as exc:
+            raise Unavailable(f"Redis is unreachable: {exc}") from exc
+        expired: list[str] = []
+        changed: list[AccountBalance] = []
+        remaining = 0
+        for slot, members in due_by_slot.items():
+            due = [text(member) for member in members][: max(0, limit - len(expired))]
+            if not due:
+                continue
+            batch = await self._expire_slot(slot, due, now)
+            expired += batch.expired
+            changed += batch.accounts
+            remaining += batch.remaining
+        count_closed(ReservationStatus.EXPIRED, len(expired))
+        return ExpiryBatch(expired, sorted(changed, key=lambda a: a.account_id), remaining)
+
+    async def _expire_slot(self, slot: int, members: list[str], now: int) -> ExpiryBatch:
+        due = [_split(member) for member in members]
+        try:
+            raws = await self.redis.mget([keys.reservation(h, r) for h, r in due])
         except REDIS_DOWN as exc:
             raise Unavailable(f"Redis is unreachable: {exc}") from exc
         holders: dict[str, None] = {}
         pending = 0
-        for reservation_id, raw in zip(due, raws, strict=True):
-            if raw is None:
-                continue
-            found = json.loads(raw)
-            self.holders.learn(reservation_id, str(found["account_id"]))
-            if found["status"] == ReservationStatus.PENDING:
-                holders[str(found["account_id"])] = None
+        for (holder, reservation_id), raw in zip(due, raws, strict=True):
+            self.holders.learn(reservation_id, holder)
+            if raw is not None and json.loads(raw)["status"] == ReservationStatus.PENDING:
+                holders[holder] = None
                 pending += 1
         request = ScriptRequest(
             "expire_reservations",
-            due,
-            keys=keys.for_expiry(due, list(holders)),
+            members,
+            keys.slot_tag(slot),
+            keys=keys.for_expiry(slot, due, list(holders)),
             accounts=list(holders),
             transactions=pending,
         )
@@ -73,5 +88,10 @@ class ReservationExpiry:
         for account in accounts:
             self.changes.applied(account, "EXPIRE", 0)
         expired = [str(i) for i in as_list(answer.body["expired"])]
-        count_closed(ReservationStatus.EXPIRED, len(expired))
         return ExpiryBatch(expired, accounts, int(answer.body["remaining"]))
+
+
+def _split(member: str) -> tuple[str, str]:
+    """An expiry index member `holder/id` as (holder, id)."""
+    holder, _, reservation_id = member.partition("/")
+    return holder, reservation_id

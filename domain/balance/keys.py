@@ -1,68 +1,188 @@
 """Redis keys of the balance service, and the KEYS of each script: the one place that names them.
 
-The braces are literal hash tags, as in the seed. No Lua script builds a key name: every key a
-script touches comes in its KEYS, laid out by the `for_*` functions below (each script's header
-in lua/ lists the same positions) and framed by `frame` (lua/lib.lua reads the frame).
+Every script touches keys of one hash slot, so the same scripts run on one Redis and on a
+Redis/Valkey Cluster. The braces are literal hash tags:
+
+- An account's keys carry its *home* as tag: the account id itself, except that a seat account
+  `seat-<table>-<user>` lives with its table, beside the table's pots, so a bet is one script.
+- What an operation writes beside the accounts (transactions, reservations, idempotency
+  records, which are also the marks of delivered credits) carries the home of the account or
+  table it runs in.
+- What used to be one global index (account ids, reservation expiry, open pots, the economy
+  counters, the outbox of credits owed to another slot) is one key per hash slot, tagged by
+  `slot_tag(slot)`, a short string that hashes to that slot. `balance:slots` lists the slots
+  that hold any; readers sum over it.
+
+No Lua script builds a key name: every key a script touches comes in its KEYS, laid out by
+the `for_*` functions below (each script's header in lua/ lists the same positions) and framed
+by `frame` (lua/lib.lua reads the frame). docs/balance.md draws the layout.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
-ACCOUNT_IDS = "balance:accounts:ids"
-RESERVATION_EXPIRY = "balance:reservations:expiry"
-ACTIVE_POTS = "balance:pots:active"
-ECONOMY = "balance:economy"
+from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
+
+SLOTS = "balance:slots"
+SEAT_PREFIX = "seat-"
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def home(account_id: str) -> str:
+    """The hash tag of an account's keys: its table for a seat account, else the id itself."""
+    if account_id.startswith(SEAT_PREFIX):
+        table, sep, user = account_id[len(SEAT_PREFIX) :].partition("-")
+        if table and sep and user:
+            return table
+    return account_id
+
+
+def slot_of(tag: str) -> int:
+    """The cluster hash slot of keys tagged `tag`."""
+    return int(key_slot(tag.encode()))
+
+
+@functools.cache
+def _slot_tags() -> tuple[str, ...]:
+    # The first base-36 numeral (0, 1, ..., z, 10, ...) that hashes to each slot. Stored keys
+    # carry these tags: the rule must never change (tests/unit/test_balance_keys.py pins it).
+    found: dict[int, str] = {}
+    n = 0
+    while len(found) < REDIS_CLUSTER_HASH_SLOTS:
+        numeral, rest = "", n
+        while True:
+            rest, digit = divmod(rest, 36)
+            numeral = _DIGITS[digit] + numeral
+            if rest == 0:
+                break
+        found.setdefault(slot_of(numeral), numeral)
+        n += 1
+    return tuple(found[slot] for slot in range(REDIS_CLUSTER_HASH_SLOTS))
+
+
+def slot_tag(slot: int) -> str:
+    """A short tag whose keys live in `slot`."""
+    return _slot_tags()[slot]
+
+
+def _under(kind: str, account_id: str) -> str:
+    # An account that is its own home keeps the seed's name; a seat account's keys are named
+    # under its table.
+    tag = home(account_id)
+    if tag == account_id:
+        return f"balance:{kind}:{{{tag}}}"
+    return f"balance:{kind}:{{{tag}}}:{account_id}"
 
 
 def account(account_id: str) -> str:
     """Hash: balance, reserved, version, created_at_ms, updated_at_ms."""
-    return f"balance:accounts:{{{account_id}}}"
-
-
-def transaction(transaction_id: str) -> str:
-    """String: the transaction as JSON."""
-    return f"balance:transactions:{{{transaction_id}}}"
+    return _under("accounts", account_id)
 
 
 def account_transactions(account_id: str) -> str:
     """List: the account's transaction ids, oldest first."""
-    return f"balance:transactions:by-account:{{{account_id}}}"
-
-
-def reservation(reservation_id: str) -> str:
-    """String: the reservation as JSON."""
-    return f"balance:reservations:{{{reservation_id}}}"
+    return _under("transactions:by-account", account_id)
 
 
 def account_reservations(account_id: str) -> str:
     """Set: the account's PENDING reservation ids."""
-    return f"balance:reservations:by-account:{{{account_id}}}"
+    return _under("reservations:by-account", account_id)
 
 
 def ledger(account_id: str) -> str:
     """List: the account's ledger entries, seq 1 first."""
-    return f"balance:ledger:{{{account_id}}}"
+    return _under("ledger", account_id)
 
 
 def ledger_head(account_id: str) -> str:
     """String: the checksum of the account's newest ledger entry."""
-    return f"balance:ledger:latest-checksum:{{{account_id}}}"
+    return _under("ledger:latest-checksum", account_id)
 
 
 def ledger_checkpoint(account_id: str) -> str:
     """String: how far verification has checked the account's chain (see ChainState)."""
-    return f"balance:ledger:checkpoint:{{{account_id}}}"
+    return _under("ledger:checkpoint", account_id)
 
 
-def idempotency(key: str) -> str:
-    """String: request fingerprint, newline, the answer as JSON; expires after 24 h."""
-    return f"balance:transactions:idempotency:{{{key}}}"
+def transaction(tag: str, transaction_id: str) -> str:
+    """String: the transaction as JSON, in the slot of home `tag` (its account's).
+
+    Named by the slot's tag, not the home's: one script may write transactions of several
+    homes of its slot (an expiry sweep, a commit between two accounts that share a slot).
+    """
+    return f"balance:transactions:{{{slot_tag(slot_of(tag))}}}:{transaction_id}"
+
+
+def reservation(holder: str, reservation_id: str) -> str:
+    """String: the reservation as JSON, beside its holder's account."""
+    return f"balance:reservations:{{{home(holder)}}}:{reservation_id}"
+
+
+def reservation_holder(reservation_id: str) -> str:
+    """String: the account holding the reservation (where to find it), written before it."""
+    return f"balance:reservations:holder:{{{reservation_id}}}"
+
+
+def expiry_member(holder: str, reservation_id: str) -> str:
+    """A reservation's member in its slot's expiry index: holder and id."""
+    return f"{holder}/{reservation_id}"
+
+
+def idempotency(tag: str, key: str) -> str:
+    """String: request fingerprint, newline, the answer as JSON; expires after 24 h.
+
+    A key is remembered in the home the operation runs in (the account, the holder, the
+    table): the same key sent for another account is another request.
+    """
+    return f"balance:idempotency:{{{tag}}}:{key}"
 
 
 def pot(table_id: str, hand_id: str) -> str:
-    """String: the pot of one hand as JSON."""
+    """String: the pot of one hand as JSON, in its table's home."""
     return f"balance:pots:{{{table_id}}}:{{{hand_id}}}"
+
+
+def _per_slot(kind: str, tag: str) -> str:
+    return f"balance:{kind}:{{{slot_tag(slot_of(tag))}}}"
+
+
+def account_ids(tag: str) -> str:
+    """Set: the ids of the accounts of the slot of home `tag`."""
+    return _per_slot("accounts:ids", tag)
+
+
+def reservation_expiry(tag: str) -> str:
+    """Sorted set: `expiry_member`s of the slot's PENDING reservations by expiry time."""
+    return _per_slot("reservations:expiry", tag)
+
+
+def active_pots(tag: str) -> str:
+    """Set: `table:hand` of the slot's open pots."""
+    return _per_slot("pots:active", tag)
+
+
+def economy(tag: str) -> str:
+    """Hash: the slot's share of the chip supply and of the volume moved."""
+    return _per_slot("economy", tag)
+
+
+def outbox(tag: str) -> str:
+    """Hash: credits owed by the slot's scripts to accounts or pots of other slots, by id."""
+    return _per_slot("outbox", tag)
+
+
+def slot_keys(slot: int) -> tuple[str, str, str, str, str]:
+    """The per-slot indexes of `slot`: account ids, expiry, open pots, economy, outbox."""
+    tag = slot_tag(slot)
+    return (
+        account_ids(tag),
+        reservation_expiry(tag),
+        active_pots(tag),
+        economy(tag),
+        outbox(tag),
+    )
 
 
 def account_group(account_id: str) -> list[str]:
@@ -82,31 +202,35 @@ def account_groups(account_ids: Sequence[str]) -> list[str]:
 
 
 def frame(
-    idempotency_key: str, own: Sequence[str], transaction_base: str, transactions: int
+    tag: str,
+    idempotency_key: str,
+    own: Sequence[str],
+    transaction_base: str,
+    transactions: int,
 ) -> tuple[list[str], int]:
-    """A call's whole KEYS, and the 1-based position of its tail (lua/lib.lua).
+    """A call in home `tag`: its whole KEYS, and the 1-based position of its tail (lua/lib.lua).
 
     First the idempotency record (when the call has a key), then the operation's own keys, then
-    the tail: the economy hash and one key per transaction the script may write, whose ids are
-    `{transaction_base}-1`, `-2`, ... (as lib.lua's `record` numbers them).
+    the tail: the slot's economy hash, its outbox, and one key per transaction the script may
+    write, whose ids are `{transaction_base}-1`, `-2`, ... (as lib.lua's `record` numbers them).
     """
-    head = [idempotency(idempotency_key)] if idempotency_key else []
-    tail = (
-        [ECONOMY, *(transaction(f"{transaction_base}-{n}") for n in range(1, transactions + 1))]
-        if transactions
-        else []
-    )
+    head = [idempotency(tag, idempotency_key)] if idempotency_key else []
+    tail = [
+        economy(tag),
+        outbox(tag),
+        *(transaction(tag, f"{transaction_base}-{n}") for n in range(1, transactions + 1)),
+    ]
     return [*head, *own, *tail], len(head) + len(own) + 1
 
 
 def for_ensure_account(account_id: str) -> list[str]:
-    """ensure_account: the account's group, the account ids."""
-    return [*account_group(account_id), ACCOUNT_IDS]
+    """ensure_account: the account's group, the slot's account ids."""
+    return [*account_group(account_id), account_ids(home(account_id))]
 
 
 def for_credit(account_id: str) -> list[str]:
-    """credit: the account's group, the account ids (a first credit opens it)."""
-    return [*account_group(account_id), ACCOUNT_IDS]
+    """credit: the account's group, the slot's account ids (a first credit opens it)."""
+    return [*account_group(account_id), account_ids(home(account_id))]
 
 
 def for_debit(account_id: str) -> list[str]:
@@ -115,47 +239,94 @@ def for_debit(account_id: str) -> list[str]:
 
 
 def for_reserve(account_id: str, reservation_id: str) -> list[str]:
-    """reserve: the account's group, the reservation, the expiry index."""
-    return [*account_group(account_id), reservation(reservation_id), RESERVATION_EXPIRY]
-
-
-def for_commit(reservation_id: str, accounts: Sequence[str]) -> list[str]:
-    """commit_reservation: the reservation, the expiry index, the account ids, the groups."""
-    return [reservation(reservation_id), RESERVATION_EXPIRY, ACCOUNT_IDS, *account_groups(accounts)]
-
-
-def for_release(reservation_id: str, accounts: Sequence[str]) -> list[str]:
-    """release_reservation: the reservation, the expiry index, the holder's group (if known)."""
-    return [reservation(reservation_id), RESERVATION_EXPIRY, *account_groups(accounts)]
-
-
-def for_expiry(reservation_ids: Sequence[str], holders: Sequence[str]) -> list[str]:
-    """expire_reservations: the expiry index, each due reservation, each holder's group."""
+    """reserve: the account's group, the reservation, the slot's expiry index."""
+    tag = home(account_id)
     return [
-        RESERVATION_EXPIRY,
-        *(reservation(r) for r in reservation_ids),
+        *account_group(account_id),
+        reservation(account_id, reservation_id),
+        reservation_expiry(tag),
+    ]
+
+
+def for_commit(holder: str, reservation_id: str, accounts: Sequence[str]) -> list[str]:
+    """commit_reservation: the reservation, the expiry index, the account ids, the groups."""
+    tag = home(holder)
+    return [
+        reservation(holder, reservation_id),
+        reservation_expiry(tag),
+        account_ids(tag),
+        *account_groups(accounts),
+    ]
+
+
+def for_release(holder: str, reservation_id: str) -> list[str]:
+    """release_reservation: the reservation, the expiry index, the holder's group."""
+    return [
+        reservation(holder, reservation_id),
+        reservation_expiry(home(holder)),
+        *account_group(holder),
+    ]
+
+
+def for_expiry(slot: int, due: Sequence[tuple[str, str]], holders: Sequence[str]) -> list[str]:
+    """expire_reservations: the slot's expiry index, each due (holder, id), the holders' groups."""
+    return [
+        reservation_expiry(slot_tag(slot)),
+        *(reservation(holder, r) for holder, r in due),
         *account_groups(holders),
     ]
 
 
 def for_create_pot(table_id: str, hand_id: str) -> list[str]:
-    """create_pot: the pot, the open pots."""
-    return [pot(table_id, hand_id), ACTIVE_POTS]
+    """create_pot: the pot, the slot's open pots."""
+    return [pot(table_id, hand_id), active_pots(table_id)]
 
 
 def for_contribution(
-    table_id: str, hand_id: str, reservation_id: str, accounts: Sequence[str]
+    table_id: str, hand_id: str, holder: str, reservation_id: str, accounts: Sequence[str]
 ) -> list[str]:
-    """record_contribution: the pot, the open pots, [the reservation, the expiry index], groups."""
-    held = [reservation(reservation_id), RESERVATION_EXPIRY] if reservation_id else []
-    return [pot(table_id, hand_id), ACTIVE_POTS, *held, *account_groups(accounts)]
+    """record_contribution: the pot, the open pots, [the reservation, the expiry], groups."""
+    held = (
+        [reservation(holder, reservation_id), reservation_expiry(table_id)]
+        if reservation_id
+        else []
+    )
+    return [pot(table_id, hand_id), active_pots(table_id), *held, *account_groups(accounts)]
+
+
+def for_contribution_out(account_id: str, reservation_id: str) -> list[str]:
+    """contribute_out (a pot in another slot): [the reservation, the expiry], the group."""
+    held = (
+        [reservation(account_id, reservation_id), reservation_expiry(home(account_id))]
+        if reservation_id
+        else []
+    )
+    return [*held, *account_group(account_id)]
 
 
 def for_settle(table_id: str, hand_id: str, accounts: Sequence[str]) -> list[str]:
-    """settle_pot: the pot, the open pots, the account ids (for the house), `accounts`' groups."""
-    return [pot(table_id, hand_id), ACTIVE_POTS, ACCOUNT_IDS, *account_groups(accounts)]
+    """settle_pot: the pot, the open pots, the account ids, the groups of `accounts` at home."""
+    return [
+        pot(table_id, hand_id),
+        active_pots(table_id),
+        account_ids(table_id),
+        *account_groups(accounts),
+    ]
 
 
 def for_cancel(table_id: str, hand_id: str, contributors: Sequence[str]) -> list[str]:
-    """cancel_pot: the pot, the open pots, each contributor's group."""
-    return [pot(table_id, hand_id), ACTIVE_POTS, *account_groups(contributors)]
+    """cancel_pot: the pot, the open pots, the groups of the contributors at home."""
+    return [pot(table_id, hand_id), active_pots(table_id), *account_groups(contributors)]
+
+
+def for_delivery(account_id: str) -> list[str]:
+    """deliver_credit to an account: the account's group, the slot's account ids.
+
+    The delivery's mark is its idempotency record (slots.py's `delivery_key`), framed before.
+    """
+    return [*account_group(account_id), account_ids(home(account_id))]
+
+
+def for_pot_delivery(table_id: str, hand_id: str) -> list[str]:
+    """deliver_contribution to a pot: the pot, the slot's open pots (the mark framed before)."""
+    return [pot(table_id, hand_id), active_pots(table_id)]

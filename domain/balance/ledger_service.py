@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
 from prometheus_client import Counter
 
 from domain.balance import keys
 from domain.balance.ledger import GENESIS, ChainBreak, ChainState, LedgerEntry, verify_entries
 from domain.balance.scripts import REDIS_DOWN, text
+from domain.balance.slots import account_page
 from domain.balance.validation import MAX_LEDGER_SEQ, require_id
 from domain.errors import NotFound, Unavailable, ValidationFailed
+from infra.redis import RedisClient
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class Verification:
 class LedgerService:
     """The ledger chains of one Redis."""
 
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self.redis = redis
 
     async def entries(
@@ -74,10 +75,9 @@ class LedgerService:
     async def account_page(self, cursor: int = 0, count: int = 500) -> tuple[int, list[str]]:
         """One page of account ids and the cursor of the next (0 when done)."""
         try:
-            next_cursor, ids = await self.redis.sscan(keys.ACCOUNT_IDS, cursor, count=count)
+            return await account_page(self.redis, cursor, count)
         except REDIS_DOWN as exc:
             raise Unavailable(f"Redis is unreachable: {exc}") from exc
-        return int(next_cursor), sorted(text(i) for i in ids)
 
     async def verify(self, account_id: str, *, incremental: bool = False) -> Verification:
         """Verify the chain (from the last checkpoint if `incremental`) and its head and balances.

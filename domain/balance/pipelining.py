@@ -24,12 +24,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis.asyncio as aioredis
 from prometheus_client import Histogram
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
 from domain.balance.chain_hints import ExpectedEntry
+from infra.redis import RedisClient
 
 MAX_IN_FLIGHT = 2
 MAX_ROUND_TRIP_CALLS = 256
@@ -62,7 +62,7 @@ class ScriptPipeline:
 
     def __init__(
         self,
-        redis: aioredis.Redis,
+        redis: RedisClient,
         scripts: Sequence[AsyncScript],
         *,
         max_in_flight: int = MAX_IN_FLIGHT,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-
-import redis.asyncio as aioredis
+from typing import Any
 
 from domain.balance import keys
 from domain.balance.commands import CancelPot, CreatePot, RecordContribution, SettlePot
@@ -19,11 +18,14 @@ from domain.balance.scripts import (
     ScriptAnswer,
     ScriptRequest,
     as_list,
+    holder_unknown,
     text,
 )
+from domain.balance.slots import ACTIVE_POTS, per_slot
 from domain.balance.types import AccountBalance, ContributionResult, Pot, PotResolution
 from domain.balance.validation import require_amount, require_id, require_idempotency_key
-from domain.errors import NotFound, Unavailable
+from domain.errors import DomainError, ErrorCode, NotFound, Unavailable, ValidationFailed
+from infra.redis import RedisClient
 
 
 class PotService:
@@ -32,7 +34,7 @@ class PotService:
     def __init__(
         self,
         scripts: BalanceScripts,
-        redis: aioredis.Redis,
+        redis: RedisClient,
         changes: BalanceChanges,
         holders: ReservationHolders,
         house_account_id: str = "house",
@@ -51,7 +53,7 @@ class PotService:
         """A checked pot opening."""
         table_id, hand_id = _pot_ids(command.table_id, command.hand_id)
         request = ScriptRequest(
-            "create_pot", [table_id, hand_id], keys=keys.for_create_pot(table_id, hand_id)
+            "create_pot", [table_id, hand_id], table_id, keys=keys.for_create_pot(table_id, hand_id)
         )
         return Prepared(request, lambda a: (Pot.from_json(a.body["pot"]), bool(a.body["created"])))
 
@@ -73,7 +75,12 @@ class PotService:
     async def prepare_contribution(
         self, command: RecordContribution
     ) -> Prepared[ContributionResult]:
-        """A checked contribution; from a reservation, its holder's keys go along."""
+        """A checked contribution; from a reservation, it must be the contributor's.
+
+        A contributor of the pot's slot is one script. One of another slot gives the chips in
+        its own slot (contribute_out.lua), which owes them to the pot; the pot is checked open
+        first, and if it closes before they arrive they come back (deliver_contribution.lua).
+        """
         table_id, hand_id = _pot_ids(command.table_id, command.hand_id)
         account_id = require_id(command.account_id)
         amount = str(require_amount(command.amount))
@@ -81,21 +88,47 @@ class PotService:
             require_id(command.reservation_id, "reservation_id") if command.reservation_id else ""
         )
         key = require_idempotency_key(command.idempotency_key)
-        holder = await self.holders.of(reservation_id) if reservation_id else None
-        accounts = list(dict.fromkeys(a for a in (account_id, holder) if a))
-        request = ScriptRequest(
-            "record_contribution",
-            [table_id, hand_id, account_id, amount, reservation_id],
-            key,
-            keys=keys.for_contribution(table_id, hand_id, reservation_id, accounts),
-            accounts=accounts,
-            transactions=1,
-        )
 
         async def reread() -> Prepared[ContributionResult]:
             self.holders.forget(reservation_id)
             return await self.prepare_contribution(command)
 
+        if reservation_id:
+            holder = await self.holders.of(reservation_id)
+            if holder is None:
+                return Prepared(holder_unknown(reservation_id), self._contribution, reread)
+            if holder != account_id:
+                raise ValidationFailed("the reservation belongs to another account")
+        args = [table_id, hand_id, account_id, amount, reservation_id]
+        if keys.slot_of(keys.home(account_id)) == keys.slot_of(table_id):
+            request = ScriptRequest(
+                "record_contribution",
+                args,
+                table_id,
+                key,
+                keys=keys.for_contribution(
+                    table_id, hand_id, account_id, reservation_id, [account_id]
+                ),
+                accounts=[account_id],
+                transactions=1,
+            )
+        else:
+            if not await self._answered(keys.home(account_id), key):
+                # A first try: refuse a pot that is closed already, before a chip moves.
+                pot = await self.get(table_id, hand_id)
+                if pot.status != "OPEN":
+                    raise DomainError(
+                        f"the pot is already {pot.status}", code=ErrorCode.POT_ALREADY_SETTLED
+                    )
+            request = ScriptRequest(
+                "contribute_out",
+                args,
+                keys.home(account_id),
+                key,
+                keys=keys.for_contribution_out(account_id, reservation_id),
+                accounts=[account_id],
+                transactions=1,
+            )
         return Prepared(request, self._contribution, reread if reservation_id else None)
 
     async def settle(self, command: SettlePot) -> PotResolution:
@@ -112,16 +145,21 @@ class PotService:
         house = house or self.house_account_id
         args = [table_id, hand_id, json.dumps(payouts, sort_keys=True), str(rake), house]
         paid = sorted(account for account, amount in payouts.items() if amount > 0)
-        accounts = [*paid, house] if rake > 0 else paid
+        receiving = [*paid, house] if rake > 0 else paid
+        local, remote = _by_slot(table_id, receiving)
         request = ScriptRequest(
             "settle_pot",
             args,
+            table_id,
             require_idempotency_key(command.idempotency_key),
-            keys=keys.for_settle(table_id, hand_id, accounts),
-            accounts=accounts,
-            transactions=len(accounts),
+            keys=keys.for_settle(table_id, hand_id, local),
+            accounts=local,
+            transactions=len(local),
+            remote=remote,
         )
-        return Prepared(request, lambda a: self._resolution(a, payout_source="WINNINGS"))
+        return Prepared(
+            request, lambda a: self._resolution(a, receiving, local, payout_source="WINNINGS")
+        )
 
     async def cancel(self, command: CancelPot) -> PotResolution:
         """Give every contribution back to its contributor."""
@@ -132,47 +170,82 @@ class PotService:
         table_id, hand_id = _pot_ids(command.table_id, command.hand_id)
         key = require_idempotency_key(command.idempotency_key)
         try:
-            contributors = sorted((await self.get(table_id, hand_id)).contributions)
+            found = await self.get(table_id, hand_id)
+            contributors = sorted(a for a, amount in found.contributions.items() if amount > 0)
         except NotFound:
             contributors = []  # the script answers NOT_FOUND, and the answer is kept
+        local, remote = _by_slot(table_id, contributors)
         request = ScriptRequest(
             "cancel_pot",
             [table_id, hand_id],
+            table_id,
             key,
-            keys=keys.for_cancel(table_id, hand_id, contributors),
-            accounts=contributors,
-            transactions=len(contributors),
+            keys=keys.for_cancel(table_id, hand_id, local),
+            accounts=local,
+            transactions=len(local),
+            remote=remote,
         )
 
         async def reread() -> Prepared[PotResolution]:
             return await self.prepare_cancel(command)
 
-        return Prepared(request, lambda a: self._resolution(a, payout_source="REFUND"), reread)
+        return Prepared(
+            request,
+            lambda a: self._resolution(a, contributors, local, payout_source="REFUND"),
+            reread,
+        )
 
     async def active(self) -> list[str]:
         """`table:hand` of every open pot."""
         try:
-            members = await self.redis.smembers(keys.ACTIVE_POTS)
+            by_slot = await per_slot(self.redis, "SMEMBERS", ACTIVE_POTS)
         except REDIS_DOWN as exc:
             raise Unavailable(f"Redis is unreachable: {exc}") from exc
-        return sorted(text(m) for m in members)
+        return sorted(text(m) for members in by_slot.values() for m in members)
+
+    async def _answered(self, tag: str, idempotency_key: str) -> bool:
+        try:
+            return bool(await self.redis.exists(keys.idempotency(tag, idempotency_key)))
+        except REDIS_DOWN as exc:
+            raise Unavailable(f"Redis is unreachable: {exc}") from exc
 
     def _contribution(self, answer: ScriptAnswer) -> ContributionResult:
         account = AccountBalance.from_json(answer.body["account"])
+        pot_body: dict[str, Any] = answer.body.get("pot") or {}
+        if answer.delivered:  # the pot is of another slot: its answer is the delivery's
+            arrived = answer.delivered[0]
+            if not arrived.get("ok"):
+                # It closed before the chips arrived; they went back (a refund delivered).
+                raise DomainError(
+                    str(arrived.get("detail", "")),
+                    code=ErrorCode(arrived.get("code", ErrorCode.INTERNAL)),
+                    replayed=answer.replayed,
+                )
+            pot_body = arrived["pot"]
         if answer.replayed:
             self.changes.seen(account)
         else:
             self.changes.applied(account, "BET", int(answer.body["transaction"]["amount"]))
             if "reservation_status" in answer.body:
                 count_closed(str(answer.body["reservation_status"]))
-        return ContributionResult(account, Pot.from_json(answer.body["pot"]), answer.replayed)
+        return ContributionResult(account, Pot.from_json(pot_body), answer.replayed)
 
-    def _resolution(self, answer: ScriptAnswer, payout_source: str) -> PotResolution:
+    def _resolution(
+        self,
+        answer: ScriptAnswer,
+        receiving: list[str],
+        local: list[str],
+        payout_source: str,
+    ) -> PotResolution:
         body = answer.body
         payouts = {str(k): int(v) for k, v in dict(body.get("payouts") or {}).items()}
         rake = int(body["rake"])
-        accounts = [AccountBalance.from_json(a) for a in as_list(body["accounts"])]
-        # The script lists the paid accounts in order, then the house if it took a rake.
+        # The script lists the accounts it paid in its slot in order; the deliveries, in the
+        # same order, those of other slots. Together: the winners paid, then the house.
+        here = iter(as_list(body["accounts"]))
+        there = iter(d["account"] for d in answer.delivered)
+        views = [next(here) if account in local else next(there) for account in receiving]
+        accounts = [AccountBalance.from_json(a) for a in views]
         paid = sum(1 for amount in payouts.values() if amount > 0)
         for position, account in enumerate(accounts):
             if answer.replayed:
@@ -182,6 +255,13 @@ class PotService:
             else:
                 self.changes.applied(account, "RAKE", rake)
         return PotResolution(Pot.from_json(body["pot"]), accounts, payouts, rake, answer.replayed)
+
+
+def _by_slot(table_id: str, accounts: list[str]) -> tuple[list[str], list[str]]:
+    """`accounts` of the table's slot (paid in the script) and of others (owed, delivered)."""
+    slot = keys.slot_of(table_id)
+    local = [a for a in accounts if keys.slot_of(keys.home(a)) == slot]
+    return local, [a for a in accounts if a not in local]
 
 
 def _pot_ids(table_id: str, hand_id: str) -> tuple[str, str]:

@@ -7,8 +7,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 
-import redis.asyncio as aioredis
-
 from domain.balance import keys
 from domain.balance.chain_hints import ExpectedEntry
 from domain.balance.commands import CommitReservation, ReleaseReservation, Reserve
@@ -21,6 +19,7 @@ from domain.balance.scripts import (
     Prepared,
     ScriptAnswer,
     ScriptRequest,
+    holder_unknown,
     text,
 )
 from domain.balance.types import (
@@ -41,6 +40,7 @@ from domain.balance.validation import (
     version_arg,
 )
 from domain.errors import NotFound, Unavailable, ValidationFailed
+from infra.redis import RedisClient
 
 RESERVE_SOURCES = frozenset({Source.BUY_IN, Source.WITHDRAWAL, Source.CASH_OUT, Source.ADJUSTMENT})
 # A commit may credit the chips to another account under any source.
@@ -57,7 +57,7 @@ class ReservationService:
     def __init__(
         self,
         scripts: BalanceScripts,
-        redis: aioredis.Redis,
+        redis: RedisClient,
         changes: BalanceChanges,
         holders: ReservationHolders,
     ) -> None:
@@ -92,9 +92,12 @@ class ReservationService:
             require_reference(command.reference),
             version_arg(command.expected_version),
         ]
+        # The holder is named where any caller finds it, before the reservation exists.
+        await self.holders.claim(reservation_id, account_id)
         request = ScriptRequest(
             "reserve",
             args,
+            keys.home(account_id),
             key,
             keys=keys.for_reserve(account_id, reservation_id),
             accounts=[account_id],
@@ -123,14 +126,20 @@ class ReservationService:
             raise ValidationFailed("source is the credited account's: it needs to_account_id")
         key = require_idempotency_key(command.idempotency_key)
         holder = await self._holder(reservation_id, planned)
-        accounts = list(dict.fromkeys(a for a in (holder, to_account) if a))
+        if holder is None:
+            return self._unknown(reservation_id, command)
+        # An account of another slot is owed the chips (the script's outbox, then delivered).
+        remote = [to_account] if to_account and not _same_slot(holder, to_account) else []
+        accounts = list(dict.fromkeys(a for a in (holder, to_account) if a and a not in remote))
         request = ScriptRequest(
             "commit_reservation",
             args,
+            keys.home(holder),
             key,
-            keys=keys.for_commit(reservation_id, accounts),
+            keys=keys.for_commit(holder, reservation_id, accounts),
             accounts=accounts,
-            transactions=2 if to_account else 1,
+            transactions=len(accounts),
+            remote=remote,
         )
         return Prepared(request, self._finish(), self._reread(reservation_id, command))
 
@@ -145,13 +154,15 @@ class ReservationService:
         reservation_id = require_id(command.reservation_id, "reservation_id")
         key = require_idempotency_key(command.idempotency_key)
         holder = await self._holder(reservation_id, planned)
-        accounts = [holder] if holder else []
+        if holder is None:
+            return self._unknown(reservation_id, command)
         request = ScriptRequest(
             "release_reservation",
             [reservation_id],
+            keys.home(holder),
             key,
-            keys=keys.for_release(reservation_id, accounts),
-            accounts=accounts,
+            keys=keys.for_release(holder, reservation_id),
+            accounts=[holder],
             transactions=1,
         )
         return Prepared(request, self._finish(), self._reread(reservation_id, command))
@@ -159,8 +170,9 @@ class ReservationService:
     async def get(self, reservation_id: str) -> Reservation:
         """One reservation in any state."""
         require_id(reservation_id, "reservation_id")
+        holder = await self.holders.of(reservation_id)
         try:
-            raw = await self.redis.get(keys.reservation(reservation_id))
+            raw = await self.redis.get(keys.reservation(holder, reservation_id)) if holder else None
         except REDIS_DOWN as exc:
             raise Unavailable(f"Redis is unreachable: {exc}") from exc
         if raw is None:
@@ -174,7 +186,11 @@ class ReservationService:
         require_id(account_id)
         try:
             ids = await self.redis.smembers(keys.account_reservations(account_id))
-            raws = await self.redis.mget([keys.reservation(text(i)) for i in ids]) if ids else []
+            raws = (
+                await self.redis.mget([keys.reservation(account_id, text(i)) for i in ids])
+                if ids
+                else []
+            )
         except REDIS_DOWN as exc:
             raise Unavailable(f"Redis is unreachable: {exc}") from exc
         now = self.scripts.clock() or int(time.time() * 1000)
@@ -191,6 +207,14 @@ class ReservationService:
             self.holders.known(reservation_id)
             or planned.get(reservation_id)
             or await self.holders.of(reservation_id)
+        )
+
+    def _unknown(
+        self, reservation_id: str, command: CommitReservation | ReleaseReservation
+    ) -> Prepared[ReservationResult]:
+        # NOT_FOUND, unless the reservation is made before this runs: then read again.
+        return Prepared(
+            holder_unknown(reservation_id), self._finish(), self._reread(reservation_id, command)
         )
 
     def _reread(
@@ -211,8 +235,14 @@ class ReservationService:
             reservation = Reservation.from_json(body["reservation"])
             transaction = Transaction.from_json(body["transaction"])
             to_account = None
-            if "to_account" in body:
-                to_account = AccountBalance.from_json(body["to_account"])
+            credit_body = body
+            if answer.delivered:  # the chips went to an account of another slot
+                credit_body = {
+                    "to_account": answer.delivered[0]["account"],
+                    "to_transaction": answer.delivered[0]["transaction"],
+                }
+            if "to_account" in credit_body:
+                to_account = AccountBalance.from_json(credit_body["to_account"])
             self.holders.learn(reservation.reservation_id, reservation.account_id)
             if answer.replayed:
                 self.changes.seen(account)
@@ -221,10 +251,14 @@ class ReservationService:
             else:
                 self.changes.applied(account, transaction.source, transaction.amount)
                 if to_account is not None:
-                    credit = Transaction.from_json(body["to_transaction"])
+                    credit = Transaction.from_json(credit_body["to_transaction"])
                     self.changes.applied(to_account, credit.source, credit.amount)
                 if reservation.status is not ReservationStatus.PENDING:
                     count_closed(reservation.status)
             return ReservationResult(account, reservation, answer.replayed, to_account)
 
         return finish
+
+
+def _same_slot(a: str, b: str) -> bool:
+    return keys.slot_of(keys.home(a)) == keys.slot_of(keys.home(b))

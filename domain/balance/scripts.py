@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Generic, TypeVar
 
-import redis.asyncio as aioredis
 import redis.exceptions
 from redis.commands.core import AsyncScript
 
@@ -20,8 +19,10 @@ from domain.balance import keys
 from domain.balance.chain_hints import ChainHints, ExpectedEntry
 from domain.balance.economy import count_closed
 from domain.balance.pipelining import ScriptCall, ScriptPipeline
+from domain.balance.slots import SlotDirectory, delivery_key
 from domain.balance.types import ReservationStatus
 from domain.errors import DomainError, ErrorCode, Unavailable
+from infra.redis import RedisClient
 
 OPERATIONS = (
     "ensure_account",
@@ -35,6 +36,10 @@ OPERATIONS = (
     "record_contribution",
     "settle_pot",
     "cancel_pot",
+    "contribute_out",
+    "deliver_credit",
+    "deliver_contribution",
+    "find_holder",
 )
 
 # Returns the time the scripts should use in ms, or None for the Redis server's own clock.
@@ -80,30 +85,38 @@ def fingerprint(operation: str, args: list[str]) -> str:
 
 @dataclass(frozen=True)
 class ScriptAnswer:
-    """A script's decoded answer and whether it came from the idempotency record."""
+    """A script's decoded answer and whether it came from the idempotency record.
+
+    `delivered` are the answers of the credits it owed to other slots, delivered in order
+    (deliver_credit.lua or deliver_contribution.lua).
+    """
 
     body: dict[str, Any]
     replayed: bool
+    delivered: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
 class ScriptRequest:
-    """One operation to run: its arguments, idempotency key and the keys it touches.
+    """One operation to run in home `tag`: its arguments, idempotency key and keys it touches.
 
     `args` are the request itself (its fingerprint); `keys` the operation's own KEYS (keys.py's
-    `for_*`), which carry the key groups of `accounts` in that order; `transactions` is how
-    many transactions it may write. The idempotency record and the tail are framed around.
-    `expected` is the one ledger entry a single-account change writes if it goes through
-    (chain_hints.py computes it ahead).
+    `for_*`), which carry the key groups of `accounts` in that order; `remote` are accounts of
+    other slots it may owe chips to; `transactions` is how many transactions it may write. The
+    idempotency record and the tail are framed around, in `tag`'s slot. `expected` is the one
+    ledger entry a single-account change writes if it goes through (chain_hints.py computes it
+    ahead).
     """
 
     operation: str
     args: list[str]
+    tag: str
     idempotency_key: str = ""
     keys: list[str] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
     transactions: int = 0
     expected: ExpectedEntry | None = None
+    remote: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -125,7 +138,7 @@ class BalanceScripts:
     Calls go through one `ScriptPipeline`, so calls made at the same time share round trips.
     """
 
-    def __init__(self, redis: aioredis.Redis, clock: Clock = server_clock) -> None:
+    def __init__(self, redis: RedisClient, clock: Clock = server_clock) -> None:
         self.redis = redis
         self.clock = clock
         self._scripts: dict[str, AsyncScript] = {
@@ -133,12 +146,13 @@ class BalanceScripts:
         }
         self.pipeline = ScriptPipeline(redis, list(self._scripts.values()))
         self.hints = ChainHints()
+        self.slots = SlotDirectory(redis)
 
     def with_clock(self, clock: Clock) -> BalanceScripts:
         """The same registered scripts, pipeline and heads on the same Redis, timed by `clock`."""
         copy = object.__new__(BalanceScripts)
         copy.redis, copy.clock, copy._scripts = self.redis, clock, self._scripts
-        copy.pipeline, copy.hints = self.pipeline, self.hints
+        copy.pipeline, copy.hints, copy.slots = self.pipeline, self.hints, self.slots
         return copy
 
     async def load(self) -> None:
@@ -161,18 +175,19 @@ class BalanceScripts:
         Raises `Unavailable` only if Redis cannot be reached at all: then none of them is known
         to have run, and their idempotency keys make the retry safe.
         """
+        await self._list(requests)
         calls = [self._call(request) for request in requests]
         self.pipeline.submit(calls)
         replies = await asyncio.gather(*(call.reply for call in calls), return_exceptions=True)
         outcomes: list[ScriptAnswer | DomainError] = []
-        for call, reply in zip(calls, replies, strict=True):
+        for request, call, reply in zip(requests, calls, replies, strict=True):
             self._learn(call, reply)
             if isinstance(reply, REDIS_DOWN):
                 raise Unavailable(f"Redis is unreachable: {reply}") from reply
             if isinstance(reply, BaseException):
                 raise reply
             try:
-                outcomes.append(_answer(reply))
+                outcomes.append(await self._complete(request, reply))
             except DomainError as err:
                 outcomes.append(err)
         return outcomes
@@ -217,6 +232,7 @@ class BalanceScripts:
         return results
 
     async def _run_one(self, request: ScriptRequest) -> ScriptAnswer:
+        await self._list([request])
         call = self._call(request)
         self.pipeline.submit([call])
         try:
@@ -227,13 +243,55 @@ class BalanceScripts:
                 raise Unavailable(f"Redis is unreachable: {exc}") from exc
             raise
         self._learn(call, reply)
-        return _answer(reply)
+        return await self._complete(request, reply)
+
+    async def _list(self, requests: Sequence[ScriptRequest]) -> None:
+        try:
+            await self.slots.ensure(request.tag for request in requests)
+        except REDIS_DOWN as exc:
+            raise Unavailable(f"Redis is unreachable: {exc}") from exc
+
+    async def _complete(self, request: ScriptRequest, reply: Any) -> ScriptAnswer:
+        """The answer to `reply`, after delivering what it owes to other slots."""
+        flag, body = _decode(reply)
+        delivered: tuple[dict[str, Any], ...] = ()
+        if flag in (0, 1) and body.get("owed"):
+            delivered = tuple(await self.deliver(request.tag, as_list(body["owed"])))
+        return _answer(flag, body, delivered)
+
+    async def deliver(self, tag: str, owed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Deliver credits owed by home `tag`'s slot, each once, then take them out of its outbox.
+
+        Their answers, in order. A credit whose delivery is refused (a pot closed meanwhile)
+        owes its chips back, and that refund is delivered too. If Redis fails midway, what is
+        left stays in the outboxes for `deliver_stragglers`.
+        """
+        answers = []
+        for credit in owed:
+            request = delivery_request(credit)
+            await self._list([request])
+            call = self._call(request)
+            self.pipeline.submit([call])
+            try:
+                reply = await call.reply
+            except REDIS_DOWN as exc:
+                raise Unavailable(f"Redis is unreachable: {exc}") from exc
+            self._learn(call, reply)
+            _, body = _decode(reply)
+            if body.get("owed"):
+                await self.deliver(request.tag, as_list(body["owed"]))
+            answers.append(body)
+        try:
+            await self.redis.hdel(keys.outbox(tag), *(str(c["id"]) for c in owed))
+        except REDIS_DOWN as exc:
+            raise Unavailable(f"Redis is unreachable: {exc}") from exc
+        return answers
 
     def _call(self, request: ScriptRequest) -> ScriptCall:
         now = self.clock()
         key = request.idempotency_key
         base = uuid.uuid4().hex
-        all_keys, tail = keys.frame(key, request.keys, base, request.transactions)
+        all_keys, tail = keys.frame(request.tag, key, request.keys, base, request.transactions)
         when = "" if now is None else str(now)
         entry = None
         if request.expected is not None:
@@ -248,7 +306,7 @@ class BalanceScripts:
             fingerprint(request.operation, request.args) if key else "",
             base,
             str(tail),
-            " ".join(request.accounts),
+            " ".join(request.accounts) + (f"|{' '.join(request.remote)}" if request.remote else ""),
         ]
         return ScriptCall(
             self._scripts[request.operation],
@@ -269,10 +327,50 @@ class BalanceScripts:
             self.hints.forget(expected.account_id)
 
 
-def _answer(reply: Any) -> ScriptAnswer:
-    """The script's `{flag, json, ...}` as an answer, or its business failure raised."""
-    flag, raw = reply[0], reply[1]
-    body: dict[str, Any] = json.loads(raw)
+def holder_unknown(reservation_id: str) -> ScriptRequest:
+    """For a reservation whose holder is not found: NOT_FOUND, or read again if it appeared."""
+    return ScriptRequest(
+        "find_holder",
+        [reservation_id],
+        reservation_id,
+        keys=[keys.reservation_holder(reservation_id)],
+    )
+
+
+def delivery_request(credit: dict[str, Any]) -> ScriptRequest:
+    """The delivery of one owed credit, in its destination's home, keyed by the credit's id."""
+    credit_id = str(credit["id"])
+    args = [json.dumps(credit, sort_keys=True)]
+    if credit["kind"] == "contribution":
+        table_id, hand_id = str(credit["table_id"]), str(credit["hand_id"])
+        return ScriptRequest(
+            "deliver_contribution",
+            args,
+            table_id,
+            delivery_key(credit_id),
+            keys=keys.for_pot_delivery(table_id, hand_id),
+        )
+    to = str(credit["to"])
+    return ScriptRequest(
+        "deliver_credit",
+        args,
+        keys.home(to),
+        delivery_key(credit_id),
+        keys=keys.for_delivery(to),
+        accounts=[to],
+        transactions=1,
+    )
+
+
+def _decode(reply: Any) -> tuple[int, dict[str, Any]]:
+    body: dict[str, Any] = json.loads(reply[1])
+    return int(reply[0]), body
+
+
+def _answer(
+    flag: int, body: dict[str, Any], delivered: tuple[dict[str, Any], ...] = ()
+) -> ScriptAnswer:
+    """The script's decoded `{flag, json, ...}` as an answer, or its business failure raised."""
     if int(flag) == 3:
         raise KeysMoved(str(body.get("detail", "")))
     if not body.get("ok"):
@@ -283,7 +381,7 @@ def _answer(reply: Any) -> ScriptAnswer:
             code=ErrorCode(body.get("code", ErrorCode.INTERNAL)),
             replayed=int(flag) == 1,
         )
-    return ScriptAnswer(body, int(flag) == 1)
+    return ScriptAnswer(body, int(flag) == 1, delivered)
 
 
 def as_list(value: Any) -> list[Any]:

@@ -6,11 +6,8 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from infra.redis import RedisClient, connect_redis
 from infra.settings import PlatformSettings
-
-
-class ClusterNotSupported(RuntimeError):
-    """REDIS_CLUSTER is set, and the balance scripts need one Redis."""
 
 
 class BalanceSettings(PlatformSettings):
@@ -24,24 +21,27 @@ class BalanceSettings(PlatformSettings):
     balance_verification_interval_seconds: int = 60
 
 
-def balance_redis(settings: BalanceSettings) -> aioredis.Redis:
+def balance_redis(settings: BalanceSettings) -> RedisClient:
     """A Redis client that gives up quickly, so an outage becomes UNAVAILABLE, not a hang.
 
-    The money scripts still touch keys of several hash slots in one call, which a Redis
-    Cluster refuses (CROSSSLOT) mid-call; with REDIS_CLUSTER set the service does not start.
+    With REDIS_CLUSTER, a cluster client seeded from REDIS_URL: every script touches one hash
+    slot (keys.py), and the client sends each to the master that owns it.
     """
+    timeout = settings.balance_redis_timeout_seconds
     if settings.redis_cluster:
-        raise ClusterNotSupported(
-            "the balance service does not run on a Redis Cluster yet: its scripts touch keys "
-            "of several hash slots (see docs/balance.md); point it at one Redis or Valkey "
-            "(unset REDIS_CLUSTER)"
+        return connect_redis(
+            settings.resolved_redis_url,
+            cluster=True,
+            max_connections=64,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout / 2,
         )
     # A blocking pool queues bursts for a free connection instead of failing them.
     pool = aioredis.BlockingConnectionPool.from_url(
         settings.resolved_redis_url,
         max_connections=64,
-        timeout=settings.balance_redis_timeout_seconds,
-        socket_timeout=settings.balance_redis_timeout_seconds,
-        socket_connect_timeout=settings.balance_redis_timeout_seconds / 2,
+        timeout=timeout,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout / 2,
     )
     return aioredis.Redis(connection_pool=pool, retry=Retry(NoBackoff(), 1))

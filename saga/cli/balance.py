@@ -18,15 +18,12 @@ balance_app = typer.Typer(no_args_is_help=True, help="Balances, ledgers and thei
 def run_balance() -> None:
     """Serve the balance HTTP front (3002) and gRPC BalanceService (50051)."""
     from apis.balance.service import run_balance_service
-    from domain.balance.settings import BalanceSettings, ClusterNotSupported
+    from domain.balance.settings import BalanceSettings
     from infra.event_loop import run_service
 
     settings = BalanceSettings()
     settings.refuse_default_secrets()
-    try:
-        run_service(run_balance_service(settings))
-    except ClusterNotSupported as exc:
-        raise SystemExit(f"saga balance: {exc}") from None
+    run_service(run_balance_service(settings))
 
 
 def _client() -> Any:

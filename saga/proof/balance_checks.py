@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 
 from domain.balance import keys
 from domain.balance.scripts import text
+from domain.balance.slots import supply_report
 from protos.balance.v1 import balance_pb2 as pb
 from saga.proof.balance import SEED_CHIPS, BalanceLoad
 from saga.proof.checks import Check, check
@@ -43,7 +44,10 @@ async def gather_accounts(redis: aioredis.Redis, load: BalanceLoad) -> list[Acco
         tx_ids = await redis.lrange(keys.account_transactions(account_id), 0, -1)
         transactions: list[dict[str, object]] = []
         for start in range(0, len(tx_ids), _BATCH):
-            batch = [keys.transaction(text(t)) for t in tx_ids[start : start + _BATCH]]
+            batch = [
+                keys.transaction(keys.home(account_id), text(t))
+                for t in tx_ids[start : start + _BATCH]
+            ]
             transactions += [json.loads(raw) for raw in await redis.mget(batch) if raw]
         verified = await load.stub.VerifyLedger(
             pb.VerifyLedgerRequest(account_id=account_id), metadata=metadata, timeout=30
@@ -63,16 +67,10 @@ async def gather_accounts(redis: aioredis.Redis, load: BalanceLoad) -> list[Acco
 
 
 async def economy_supply(redis: aioredis.Redis) -> tuple[int, int]:
-    """The supply counter the scripts keep, and what every account and open pot holds."""
-    supply = int(await redis.hget(keys.ECONOMY, "supply") or 0)
-    held = 0
-    for account_id in await redis.smembers(keys.ACCOUNT_IDS):
-        held += int(await redis.hget(keys.account(text(account_id)), "balance") or 0)
-    for pot in await redis.smembers(keys.ACTIVE_POTS):
-        table_id, hand_id = text(pot).split(":", 1)
-        raw = await redis.get(keys.pot(table_id, hand_id))
-        held += int(json.loads(raw)["total"]) if raw else 0
-    return supply, held
+    """The supply counter the scripts keep, and what every account, open pot and credit owed
+    between slots (taken from one account, not yet delivered to the other) holds."""
+    report = await supply_report(redis)
+    return report.counted, report.held + report.in_flight
 
 
 def chips_lost(load: BalanceLoad, accounts: list[AccountFacts]) -> int:

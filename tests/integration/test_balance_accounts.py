@@ -43,7 +43,7 @@ async def test_credit_opens_the_account_and_debit_takes_chips(redis: aioredis.Re
     )
     assert (debited.account.balance, debited.account.available) == (300, 300)
     assert debited.transaction.amount == -200
-    assert await redis.sismember(keys.ACCOUNT_IDS, "alice")
+    assert await redis.sismember(keys.account_ids("alice"), "alice")
     assert (await book.accounts.get_balance("alice")).balance == 300
 
 
@@ -75,7 +75,7 @@ async def test_same_key_replays_and_another_request_is_refused(redis: aioredis.R
     with pytest.raises(DomainError) as reused:
         await book.accounts.credit(Credit(account_id="carol", amount=71, idempotency_key="same"))
     assert reused.value.code is ErrorCode.IDEMPOTENCY_KEY_REUSED
-    ttl = await redis.ttl(keys.idempotency("same"))
+    ttl = await redis.ttl(keys.idempotency("carol", "same"))
     assert 86_000 < ttl <= 86_400
 
 

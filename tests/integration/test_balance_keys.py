@@ -13,6 +13,7 @@ from importlib import resources
 
 import pytest
 import redis.asyncio as aioredis
+from redis.crc import key_slot
 
 from domain.balance import keys, scripts
 from domain.balance.batch import prepare_batch
@@ -28,6 +29,7 @@ from domain.balance.commands import (
     Reserve,
     SettlePot,
 )
+from domain.balance.pipelining import ScriptCall
 from domain.balance.pots import SidePot
 from domain.balance.scripts import text
 from domain.balance.types import PotStatus, ReservationStatus
@@ -52,9 +54,18 @@ local redis = setmetatable({
 
 @pytest.fixture
 def guarded(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Build books whose scripts refuse any key not declared in KEYS."""
+    """Build books whose scripts refuse any key not declared in KEYS, or of two hash slots."""
     plain = scripts.script_source
     monkeypatch.setattr(scripts, "script_source", lambda op: _GUARD + plain(op))
+    framed = scripts.BalanceScripts._call
+
+    def one_slot(self: scripts.BalanceScripts, request: scripts.ScriptRequest) -> ScriptCall:
+        call = framed(self, request)
+        slots = {key_slot(key.encode()) for key in call.keys}
+        assert len(slots) == 1, f"{request.operation} touches slots {slots}: {call.keys}"
+        return call
+
+    monkeypatch.setattr(scripts.BalanceScripts, "_call", one_slot)
 
 
 def _book(redis: aioredis.Redis, clock: FakeClock) -> BalanceBook:
@@ -134,12 +145,24 @@ async def test_every_script_touches_only_its_keys(redis: aioredis.Redis, guarded
         )
     )
     clock.advance(10)
-    with pytest.raises(DomainError) as expired:
+    with pytest.raises(DomainError) as foreign:
         await book.pots.contribute(
             RecordContribution(
                 table_id="t",
                 hand_id="h",
                 account_id="ann",
+                amount=1,
+                idempotency_key="p0",
+                reservation_id="b8",
+            )
+        )
+    assert foreign.value.code is ErrorCode.VALIDATION_FAILED
+    with pytest.raises(DomainError) as expired:
+        await book.pots.contribute(
+            RecordContribution(
+                table_id="t",
+                hand_id="h",
+                account_id="ben",
                 amount=1,
                 idempotency_key="p1",
                 reservation_id="b8",
@@ -189,34 +212,49 @@ async def test_every_script_touches_only_its_keys(redis: aioredis.Redis, guarded
 
 
 def _key_names() -> re.Pattern[str]:
-    """Every key name keys.py gives, with any id in place of each id."""
-    any_id = "\x00"
+    """Every key name keys.py gives, with any id (or slot tag) in place of each."""
+    any_id, seat = "\x00", "seat-\x00-\x01"
     names = [
-        keys.ACCOUNT_IDS,
-        keys.RESERVATION_EXPIRY,
-        keys.ACTIVE_POTS,
-        keys.ECONOMY,
+        keys.SLOTS,
         keys.pot(any_id, any_id),
+        keys.transaction(any_id, any_id).replace(keys.slot_tag(keys.slot_of(any_id)), any_id),
+        keys.reservation(any_id, any_id),
+        keys.reservation_holder(any_id),
+        keys.idempotency(any_id, any_id),
         *(
-            name(any_id)
+            name(account)
+            for account in (any_id, seat)
             for name in (
                 keys.account,
-                keys.transaction,
                 keys.account_transactions,
-                keys.reservation,
                 keys.account_reservations,
                 keys.ledger,
                 keys.ledger_head,
                 keys.ledger_checkpoint,
-                keys.idempotency,
+            )
+        ),
+        *(
+            name(any_id).replace(keys.slot_tag(keys.slot_of(any_id)), any_id)
+            for name in (
+                keys.account_ids,
+                keys.reservation_expiry,
+                keys.active_pots,
+                keys.economy,
+                keys.outbox,
             )
         ),
     ]
     some_id = "[A-Za-z0-9_.:-]+"
-    return re.compile("|".join(re.escape(n).replace(re.escape(any_id), some_id) for n in names))
+    pattern = "|".join(
+        re.escape(n).replace(re.escape("\x00"), some_id).replace(re.escape("\x01"), some_id)
+        for n in names
+    )
+    return re.compile(pattern)
 
 
-async def test_a_stale_holder_is_read_again(redis: aioredis.Redis, guarded: None) -> None:
+async def test_a_holder_is_found_by_a_process_that_never_saw_it(
+    redis: aioredis.Redis, guarded: None
+) -> None:
     book = _book(redis, FakeClock())
     await book.accounts.credit(Credit(account_id="ann", amount=100, idempotency_key="c1"))
     await book.reservations.reserve(
@@ -224,12 +262,23 @@ async def test_a_stale_holder_is_read_again(redis: aioredis.Redis, guarded: None
             account_id="ann", amount=60, ttl_seconds=60, idempotency_key="r", reservation_id="x"
         )
     )
-    book.reservations.holders.learn("x", "someone-else")
-    done = await book.reservations.commit(
+    # Another instance of the service: its cache is empty, the reservation's locator is not.
+    other = _book(redis, FakeClock())
+    done = await other.reservations.commit(
         CommitReservation(reservation_id="x", idempotency_key="k")
     )
     assert (done.account.account_id, done.account.balance) == ("ann", 40)
-    assert book.reservations.holders.known("x") == "ann"
+    assert other.reservations.holders.known("x") == "ann"
+    # Nobody else may take that reservation id.
+    await book.accounts.credit(Credit(account_id="ben", amount=100, idempotency_key="c2"))
+    with pytest.raises(DomainError) as taken:
+        await other.reservations.reserve(
+            Reserve(
+                account_id="ben", amount=5, ttl_seconds=60, idempotency_key="r2", reservation_id="x"
+            )
+        )
+    assert taken.value.code is ErrorCode.ALREADY_EXISTS
+    assert (await book.accounts.get_balance("ben")).reserved == 0
 
 
 async def test_a_contribution_after_the_read_is_refunded_too(

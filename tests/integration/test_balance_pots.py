@@ -89,7 +89,7 @@ async def test_settle_side_pots_and_rake_conserves_chips(redis: aioredis.Redis) 
     assert result.pot.status is PotStatus.SETTLED
     assert (await book.accounts.get_balance("house")).balance == 10
     assert await total_chips(book) == 3_000
-    assert not await redis.sismember(keys.ACTIVE_POTS, "t1:h1")
+    assert not await redis.sismember(keys.active_pots("t1"), "t1:h1")
     with pytest.raises(DomainError) as twice:
         await book.pots.settle(
             SettlePot(

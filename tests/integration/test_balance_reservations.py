@@ -38,7 +38,10 @@ async def test_reserve_then_partial_commit_releases_the_rest(redis: aioredis.Red
     assert done.reservation.committed_amount == 250
     assert (done.account.balance, done.account.reserved, done.account.available) == (750, 0, 750)
     assert await book.reservations.active("p1") == []
-    assert not await redis.zscore(keys.RESERVATION_EXPIRY, held.reservation.reservation_id)
+    assert not await redis.zscore(
+        keys.reservation_expiry(held.reservation.account_id),
+        keys.expiry_member(held.reservation.account_id, held.reservation.reservation_id),
+    )
 
 
 async def test_a_reservation_resolves_exactly_once(redis: aioredis.Redis) -> None:

@@ -35,6 +35,7 @@ from domain.balance.commands import (
     SettlePot,
 )
 from domain.balance.pots import SidePot
+from domain.balance.slots import supply_report
 from domain.balance.types import Pot, PotStatus, Reservation, ReservationStatus
 from domain.errors import DomainError
 from tests.balance_model import (
@@ -61,8 +62,10 @@ PROFILE = settings.get_profile(f"balance-{os.environ.get('SAGA_HYPOTHESIS_PROFIL
 
 T = TypeVar("T")
 TABLE = "t"
-OPENED = ("p1", "p2", "p3", HOUSE)
-ACCOUNTS = ("p1", "p2", "p3", "p4")  # p4 is opened by its first credit or transfer
+# The seat account lives in the table's slot, the others in slots of their own: pot moves
+# take both paths, one script and the outbox (keys.py).
+OPENED = ("p1", "p2", "seat-t-p3", HOUSE)
+ACCOUNTS = ("p1", "p2", "seat-t-p3", "p4")  # p4 is opened by its first credit or transfer
 DEPOSIT = 1000  # each player's first credit, made before the first step
 # Chips (0 is refused before Redis), or all the account has available, or one chip more.
 amounts = st.integers(0, 600) | st.sampled_from(("all", "over"))
@@ -189,8 +192,10 @@ class BalanceMachine(RuleBasedStateMachine):
         if not other:
             self.check(data.draw(st.sampled_from(self.sent)))
             return
-        key = data.draw(st.sampled_from(sorted(self.model.answers)))
-        self.check(Credit(account_id="p1", amount=amount, idempotency_key=key))
+        home, key = data.draw(st.sampled_from(sorted(self.model.answers)))
+        # A credit that runs in the same home: the account itself, or the table's seat.
+        account = next(a for a in (*ACCOUNTS, HOUSE) if keys.home(a) == home)
+        self.check(Credit(account_id=account, amount=amount, idempotency_key=key))
 
     @rule(seconds=st.integers(0, 20), sweep=st.booleans())
     def time_passes(self, seconds: int, sweep: bool) -> None:
@@ -303,11 +308,16 @@ class BalanceMachine(RuleBasedStateMachine):
             for account_id in names:
                 pipe.hmget(keys.account(account_id), ["balance", "reserved", "version"])
                 pipe.llen(keys.ledger(account_id))
-            pipe.mget([keys.reservation(r) for r in model.reservations] or ["-"])
+            for held in model.reservations.values():
+                pipe.get(keys.reservation(held.account_id, held.reservation_id))
             pipe.mget([keys.pot(TABLE, h) for h in model.pots] or ["-"])
-            pipe.smembers(keys.ACTIVE_POTS)
-            pipe.hget(keys.ECONOMY, "supply")
-            *figures, raw_holds, raw_pots, active, supply = await pipe.execute()
+            pipe.smembers(keys.active_pots(TABLE))
+            *figures, raw_pots, active = await pipe.execute()
+        raw_holds = figures[2 * len(names) :]
+        figures = figures[: 2 * len(names)]
+        report = await supply_report(self.redis)
+        assert report.in_flight == 0, "a credit owed to another slot was not delivered"
+        supply = report.counted
         in_book = 0
         for account_id, (balance, reserved, version), length in zip(
             names, figures[::2], figures[1::2], strict=True

@@ -22,7 +22,7 @@ from domain.balance.commands import (
     RecordContribution,
     Reserve,
 )
-from domain.balance.scripts import text
+from domain.balance.slots import supply_report
 from domain.balance.types import ReservationStatus
 from domain.errors import DomainError, ErrorCode
 from protos.balance.v1 import balance_pb2 as pb
@@ -41,15 +41,10 @@ SEAT = "seat-t1-amy"
 
 
 async def supply(redis: aioredis.Redis, book: BalanceBook) -> tuple[int, int]:
-    """The scripts' supply counter, and what all balances and open pots hold."""
-    counted = int(await redis.hget(keys.ECONOMY, "supply") or 0)
-    held = 0
-    for account_id in await redis.smembers(keys.ACCOUNT_IDS):
-        held += (await book.accounts.get_balance(text(account_id))).balance
-    for entry in await redis.smembers(keys.ACTIVE_POTS):
-        table_id, hand_id = text(entry).split(":")
-        held += (await book.pots.get(table_id, hand_id)).total
-    return counted, held
+    """The scripts' supply counter, and what all balances and open pots hold (none in flight)."""
+    report = await supply_report(redis)
+    assert report.in_flight == 0
+    return report.counted, report.held
 
 
 async def buy_in_ready(redis: aioredis.Redis) -> BalanceBook:

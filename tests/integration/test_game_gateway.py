@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from domain.balance import keys
+from domain.balance.slots import supply_report
 from domain.game.money import seat_account
 from tests.eventually import assert_eventually
 from tests.integration.game_platform import Platform, game_platform  # noqa: F401  (fixture)
@@ -127,7 +127,7 @@ async def test_two_players_play_a_hand_over_the_websocket(platform: Platform) ->
         for user in ("ann", "bob"):
             seat = (await platform.book.accounts.get_balance(seat_account(table_id, user))).balance
             assert seat == ended["stacks"][user]
-        supply = int(await platform.redis.hget(keys.ECONOMY, "supply") or 0)
+        supply = (await supply_report(platform.redis)).counted
         assert supply == 4_000  # wallets + seats + pots + house
 
     await assert_eventually(settled)

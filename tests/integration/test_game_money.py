@@ -9,9 +9,9 @@ import redis.asyncio as aioredis
 
 from apis.balance.rpc.server import start_grpc_server
 from clients.balance import BalanceCallError, BalanceClient, Move, TableMoney
-from domain.balance import keys
 from domain.balance.book import BalanceBook
 from domain.balance.commands import Credit
+from domain.balance.slots import supply_report
 from domain.errors import NotFound
 from domain.game.money import HOUSE_ACCOUNT, bet_key, seat_account
 from tests.balance_support import SECRET, make_book, service_token
@@ -43,7 +43,9 @@ async def _balance(book: BalanceBook, account: str) -> int:
 
 
 async def _supply(redis: aioredis.Redis) -> int:
-    return int(await redis.hget(keys.ECONOMY, "supply") or 0)
+    report = await supply_report(redis)
+    assert report.balanced
+    return report.counted
 
 
 async def test_a_buy_in_moves_chips_from_the_wallet_into_the_seat_once(

@@ -24,9 +24,9 @@ import redis.asyncio as aioredis
 from temporalio.client import Client, WorkflowHandle
 
 from apis.balance.rpc.server import start_grpc_server
-from domain.balance import keys
 from domain.balance.book import BalanceBook
 from domain.balance.commands import Credit
+from domain.balance.slots import supply_report
 from domain.game.money import seat_account
 from infra.faults import FAULT_ONCE_FILE, FAULT_POINT
 from infra.settings import DEV_JWT_SECRET
@@ -126,7 +126,8 @@ async def _chips(book: BalanceBook) -> tuple[int, int]:
     for pot in await book.pots.active():
         table_id, hand_id = pot.split(":")
         held += (await book.pots.get(table_id, hand_id)).total
-    return held, int(await book.redis.hget(keys.ECONOMY, "supply") or 0)
+    report = await supply_report(book.redis)
+    return held + report.in_flight, report.counted
 
 
 @pytest.mark.parametrize("step", list(KEY_KIND))

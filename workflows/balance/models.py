@@ -49,10 +49,12 @@ class ExpireDueInput:
 
 @dataclass
 class ExpireDueOutput:
-    """How many were expired and how many due ones remain."""
+    """How many were expired, how many due ones remain, and how many owed credits were
+    delivered (left between two slots by a call that failed midway)."""
 
     expired: int
     remaining: int
+    delivered: int = 0
 
 
 @dataclass

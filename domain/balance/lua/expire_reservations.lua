@@ -1,13 +1,14 @@
--- KEYS: [1] the expiry index, [2 .. n+1] the n reservations ARGV[7..] name (due when the caller
--- read the index, soonest first), then the groups of their holders ARGV[6] names; then the
--- tail. Resolves those still PENDING; one resolved by other means is only dropped from the
+-- KEYS: [1] the slot's expiry index, [2 .. n+1] the n reservations whose members ARGV[7..] name
+-- (`holder/id`, due when the caller read the index, soonest first), then the groups of their
+-- holders ARGV[6] names; then the tail. Resolves those still PENDING; one resolved by other means is only dropped from the
 -- index.
 local now = now_ms()
 local due = {}
 for n = 7, #ARGV do due[#due + 1] = ARGV[n] end
 local holders = carried_accounts(2 + #due)
 local expired, accounts = {}, {}
-for n, reservation_id in ipairs(due) do
+for n, member in ipairs(due) do
+  local reservation_id = string.match(member, "/(.*)$") or member
   local res = load_reservation(KEYS[1 + n])
   if res and res.status == "PENDING" then
     local holder = holders[res.account_id]
@@ -20,7 +21,7 @@ for n, reservation_id in ipairs(due) do
       accounts[acct.id] = view(acct)
     end
   else
-    redis.call("ZREM", KEYS[1], reservation_id)
+    redis.call("ZREM", KEYS[1], member)
   end
 end
 local changed = {}

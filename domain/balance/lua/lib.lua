@@ -1,10 +1,13 @@
 -- Shared by every balance script. Every key a script touches arrives in KEYS, named and laid
 -- out by domain/balance/keys.py, the one place that knows key formats: no script builds a key.
+-- Every key of one call hashes to one slot (the call's home), so the scripts run on a Redis
+-- Cluster as on one Redis.
 -- KEYS: with an idempotency key, [1] is its record; then the operation's own keys (each
--- script's header lists them); then, from KEYS[ARGV[5]] on, the tail: the economy hash and one
--- key per transaction the script may write (ids ARGV[4]-1, ARGV[4]-2, ...). An account's keys
--- come as a group of five (account_keys); ARGV[6] names, space-separated, the accounts whose
--- groups the call carries, in their order.
+-- script's header lists them); then, from KEYS[ARGV[5]] on, the tail: the slot's economy hash,
+-- its outbox, and one key per transaction the script may write (ids ARGV[4]-1, ARGV[4]-2,
+-- ...). An account's keys come as a group of five (account_keys); ARGV[6] names,
+-- space-separated, the accounts whose groups the call carries, in their order, then after a
+-- '|' the accounts of other slots the call may owe chips to (they get an outbox entry, `owe`).
 -- ARGV[1] = now in ms ('' = server TIME), then, one per line, ledger entries the caller
 -- computed ahead (domain/balance/chain_hints.py), [2] = idempotency key ('' = none),
 -- [3] = request fingerprint, [4] = transaction id base; the operation's own arguments start
@@ -14,11 +17,15 @@
 -- entries computed ahead that it could use), {1, json} (replayed from the idempotency record),
 -- {2, json} (key reused for another request) or {3, json} (the data names an account whose
 -- keys the call does not carry: the caller read before a concurrent change and reads again);
--- {2, ...} and {3, ...} write nothing and are never cached.
+-- {2, ...} and {3, ...} write nothing and are never cached. An answer's `owed` lists the
+-- credits it left in the outbox for the caller to deliver (deliver_credit.lua,
+-- deliver_contribution.lua).
 -- Checks come before the first write: Valkey does not roll a script back.
 local MAX_BALANCE = 10000000000000
 local GENESIS = srep("0", 64)
 local IDEMPOTENCY_TTL_SECONDS = 86400
+-- An answer is kept this long; a delivery mark longer (deliver_*.lua set it).
+local answer_ttl = IDEMPOTENCY_TTL_SECONDS
 
 local function fmt(n) return string.format("%d", n) end
 
@@ -68,11 +75,14 @@ end
 
 -- The heads of the accounts this call changed, and how many entries computed ahead it used.
 local heads, hints_used = {}, 0
+-- The credits this call left in its slot's outbox (`owe`), reported in its answer.
+local owed = {}
 
 local function finish(response)
+  if #owed > 0 then response.owed = owed end
   local body = cjson.encode(response)
   if ARGV[2] ~= "" then
-    redis.call("SET", KEYS[1], ARGV[3] .. "\n" .. body, "EX", IDEMPOTENCY_TTL_SECONDS)
+    redis.call("SET", KEYS[1], ARGV[3] .. "\n" .. body, "EX", answer_ttl)
   end
   local reported = {}
   for _, head in pairs(heads) do reported[#reported + 1] = head end
@@ -100,11 +110,20 @@ end
 -- The groups of the accounts ARGV[6] names, from KEYS[first] on, by account id.
 local function carried_accounts(first)
   local groups, n = {}, 0
-  for id in string.gmatch(ARGV[6], "[^ ]+") do
+  local carried = string.match(ARGV[6], "^[^|]*")
+  for id in string.gmatch(carried, "[^ |]+") do
     groups[id] = account_keys(first + 5 * n)
     n = n + 1
   end
   return groups
+end
+
+-- The accounts of other slots the call may owe chips to (after the '|' of ARGV[6]).
+local function remote_accounts()
+  local remote = {}
+  local listed = string.match(ARGV[6], "|(.*)$") or ""
+  for id in string.gmatch(listed, "[^ ]+") do remote[id] = true end
+  return remote
 end
 
 local function load_account(id, keys)
@@ -152,7 +171,7 @@ end
 local function record(acct, change, now)
   tx_count = tx_count + 1
   local tail = tonumber(ARGV[5])
-  local tx_key = KEYS[tail + tx_count]
+  local tx_key = KEYS[tail + 1 + tx_count]
   -- The caller counts the transactions before the call; running out is a bug, stop loudly.
   if not tx_key then error("the call carries no key for transaction " .. tx_count) end
   local tx_id = ARGV[4] .. "-" .. tx_count
@@ -164,7 +183,8 @@ local function record(acct, change, now)
   local tx = { id = tx_id, account_id = acct.id, type = change.type, source = change.source,
     amount = change.delta, reserved_delta = change.reserved_delta, balance_after = acct.balance,
     reserved_after = acct.reserved, reservation_id = change.reservation_id or "",
-    reference = change.reference or "", idempotency_key = ARGV[2], created_at_ms = now }
+    reference = change.reference or "", idempotency_key = change.idempotency_key or ARGV[2],
+    created_at_ms = now }
   redis.call("SET", tx_key, cjson.encode(tx))
   redis.call("RPUSH", acct.keys.transactions, tx_id)
   local seq = redis.call("LLEN", acct.keys.ledger) + 1
@@ -185,6 +205,21 @@ local function record(acct, change, now)
   end
   publish_change(acct, change.type == "EXPIRE" and "EXPIRE" or change.source, now)
   return tx
+end
+
+-- Chips this call owes to an account or pot of another slot: an entry in the slot's outbox,
+-- written with the change that took them, so a crash cannot lose them. The caller delivers
+-- it (deliver_*.lua, idempotent by the entry's id) and then deletes it; a sweep delivers what
+-- a crash left. The chips stay in the supply: the slot's economy counted them and no other
+-- does until they arrive.
+local function owe(credit, now)
+  credit.id = ARGV[4] .. "-o" .. fmt(#owed + 1)
+  credit.created_at_ms = now
+  -- The move's own key: the credit's transaction carries it, as the source's does.
+  credit.idempotency_key = ARGV[2]
+  redis.call("HSET", KEYS[tonumber(ARGV[5]) + 1], credit.id, cjson.encode(credit))
+  owed[#owed + 1] = credit
+  return credit
 end
 
 local function load_reservation(key)
@@ -217,7 +252,7 @@ local function resolve_reservation(res, place, status, committed, change, now)
   res.committed_amount = committed
   res.resolved_at_ms = now
   redis.call("SET", place.key, cjson.encode(res))
-  redis.call("ZREM", place.expiry, res.reservation_id)
+  redis.call("ZREM", place.expiry, res.account_id .. "/" .. res.reservation_id)
   redis.call("SREM", place.holder.reservations, res.reservation_id)
   return acct, tx
 end
@@ -267,4 +302,42 @@ local function sorted_keys(t)
   for k in pairs(t) do keys[#keys + 1] = k end
   table.sort(keys)
   return keys
+end
+
+-- Takes `amount` chips of account `id` for a pot: from its reservation at `res_key` (committing
+-- it, the rest released) when `reservation_id` is set, else from its available balance.
+-- Returns the account and transaction, or nil and the answer to give instead.
+local function take_for_pot(id, amount, reservation_id, groups, res_key, expiry_key, reference,
+                            now)
+  local change = { type = "POT_CONTRIBUTION", source = "BET", supply = 0, reference = reference }
+  if reservation_id ~= "" then
+    local res, place, moved = find_reservation(res_key, expiry_key, groups)
+    if moved then return nil, moved end
+    local problem
+    res, problem = usable_reservation(res, place, now)
+    if problem then return nil, finish(problem) end
+    if res.account_id ~= id then
+      return nil, finish(failure("VALIDATION_FAILED", "the reservation belongs to another account"))
+    end
+    if amount > res.amount then
+      return nil, finish(failure("INSUFFICIENT_FUNDS", "the reservation holds only "
+        .. fmt(res.amount)))
+    end
+    return resolve_reservation(res, place, "COMMITTED", amount, change, now)
+  end
+  local acct = load_account(id, groups[id])
+  if not acct then return nil, finish(failure("NOT_FOUND", "account " .. id .. " does not exist")) end
+  if acct.balance - acct.reserved < amount then
+    return nil, finish(failure("INSUFFICIENT_FUNDS", "available " .. fmt(acct.balance - acct.reserved)
+      .. " is less than " .. fmt(amount)))
+  end
+  change.delta, change.reserved_delta = -amount, 0
+  return acct, record(acct, change, now)
+end
+
+-- Adds a contribution of `amount` chips from `id` to an OPEN pot.
+local function add_to_pot(pot, id, amount, key, active_key)
+  pot.contributions[id] = (pot.contributions[id] or 0) + amount
+  pot.total = pot.total + amount
+  save_pot(pot, key, active_key)
 end

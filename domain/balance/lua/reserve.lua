@@ -1,5 +1,5 @@
--- KEYS: [1] idempotency record, [2-6] the account's group, [7] the reservation, [8] the expiry
--- index; then the tail. ARGV[7] account, [8] amount, [9] ttl ms, [10] reservation id,
+-- KEYS: [1] idempotency record, [2-6] the account's group, [7] the reservation, [8] the slot's
+-- expiry index; then the tail. ARGV[7] account, [8] amount, [9] ttl ms, [10] reservation id,
 -- [11] source, [12] reference, [13] expected version ('' = any).
 local replay = idempotent_replay()
 if replay then return replay end
@@ -23,6 +23,6 @@ local res = { reservation_id = reservation_id, account_id = id, amount = amount,
 local tx = record(acct, { type = "RESERVE", source = ARGV[11], delta = 0, reserved_delta = amount,
   reservation_id = reservation_id, reference = ARGV[12] }, now)
 redis.call("SET", KEYS[7], cjson.encode(res))
-redis.call("ZADD", KEYS[8], fmt(res.expires_at_ms), reservation_id)
+redis.call("ZADD", KEYS[8], fmt(res.expires_at_ms), id .. "/" .. reservation_id)
 redis.call("SADD", mine.reservations, reservation_id)
 return finish({ ok = true, account = view(acct), reservation = res, transaction = tx })

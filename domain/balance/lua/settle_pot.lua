@@ -2,6 +2,7 @@
 -- the groups of the accounts ARGV[6] names (the winners paid, then the house if it takes a
 -- rake); then the tail. ARGV[7] table id, [8] hand id, [9] payouts as JSON {account: chips},
 -- [10] rake, [11] house account. All or nothing: every check runs before the first chip moves.
+-- Accounts of other slots (after the '|' of ARGV[6]) are owed their chips through the outbox.
 local replay = idempotent_replay()
 if replay then return replay end
 local now = now_ms()
@@ -23,22 +24,28 @@ if paid ~= pot.total then
   return finish(failure("VALIDATION_FAILED", "payouts and rake come to " .. fmt(paid)
     .. " but the pot holds " .. fmt(pot.total)))
 end
-local groups = carried_accounts(5)
+local groups, remote = carried_accounts(5), remote_accounts()
 for _, id in ipairs(winners) do
-  if payouts[id] > 0 and not groups[id] then return keys_moved(id) end
+  if payouts[id] > 0 and not groups[id] and not remote[id] then return keys_moved(id) end
 end
-if rake > 0 and not groups[house_id] then return keys_moved(house_id) end
+if rake > 0 and not groups[house_id] and not remote[house_id] then return keys_moved(house_id) end
 local reference = pot.table_id .. ":" .. pot.hand_id
 local changed = {}
 for _, id in ipairs(winners) do
-  if payouts[id] > 0 then
+  if payouts[id] > 0 and not groups[id] then
+    owe({ kind = "credit", to = id, amount = payouts[id], type = "POT_PAYOUT", source = "WINNINGS",
+      reference = reference }, now)
+  elseif payouts[id] > 0 then
     local acct = load_account(id, groups[id])
     record(acct, { type = "POT_PAYOUT", source = "WINNINGS", delta = payouts[id], reserved_delta = 0,
       supply = 0, reference = reference }, now)
     changed[#changed + 1] = view(acct)
   end
 end
-if rake > 0 then
+if rake > 0 and not groups[house_id] then
+  owe({ kind = "credit", to = house_id, amount = rake, type = "RAKE", source = "RAKE",
+    reference = reference }, now)
+elseif rake > 0 then
   local house = load_account(house_id, groups[house_id])
     or create_account(house_id, groups[house_id], KEYS[4], now)
   record(house, { type = "RAKE", source = "RAKE", delta = rake, reserved_delta = 0, supply = 0,
