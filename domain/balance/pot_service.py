@@ -242,9 +242,13 @@ class PotService:
         rake = int(body["rake"])
         # The script lists the accounts it paid in its slot in order; the deliveries, in the
         # same order, those of other slots. Together: the winners paid, then the house.
+        # An answer that owed nothing (all in one slot, or kept from before slots) lists all.
         here = iter(as_list(body["accounts"]))
         there = iter(d["account"] for d in answer.delivered)
-        views = [next(here) if account in local else next(there) for account in receiving]
+        owed = bool(body.get("owed"))
+        views = [
+            next(there) if owed and account not in local else next(here) for account in receiving
+        ]
         accounts = [AccountBalance.from_json(a) for a in views]
         paid = sum(1 for amount in payouts.values() if amount > 0)
         for position, account in enumerate(accounts):

@@ -110,6 +110,34 @@ def export_history(
     typer.echo(f"wrote {out}")
 
 
+def migrate_keys() -> None:
+    """Move balance data of the layout before hash slots into today's (one Redis, service
+    stopped); running it again does nothing."""
+    import redis.asyncio as aioredis
+
+    from domain.balance.migration import migrate_keys as migrate
+    from domain.balance.settings import BalanceSettings
+
+    settings = BalanceSettings()
+    if settings.redis_cluster:
+        typer.echo(
+            "error: run migrate-keys on the one Redis that holds the old data (unset "
+            "REDIS_CLUSTER), then move it to the cluster",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+
+    async def run() -> list[str]:
+        redis = aioredis.Redis.from_url(settings.resolved_redis_url)
+        try:
+            return (await migrate(redis)).lines()
+        finally:
+            await redis.aclose()
+
+    for line in asyncio.run(run()):
+        typer.echo(line)
+
+
 def register(app: typer.Typer) -> None:
     """Add `saga api balance` and the `saga balance` group."""
     api_group.command("balance")(run_balance)
@@ -117,4 +145,5 @@ def register(app: typer.Typer) -> None:
     balance_app.command()(deposit)
     balance_app.command()(verify)
     balance_app.command("export-history")(export_history)
+    balance_app.command("migrate-keys")(migrate_keys)
     app.add_typer(balance_app, name="balance")
