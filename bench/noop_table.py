@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from temporalio import workflow
 
+# Temporal admits at most 2,000 updates per run; a table continues as new between hands, and
+# so does this floor after this many actions.
+ACTIONS_PER_RUN = 500
+
 
 @workflow.defn
 class NoopTableWorkflow:
@@ -15,8 +19,11 @@ class NoopTableWorkflow:
 
     @workflow.run
     async def run(self) -> int:
-        """Wait until `stop`; the number of actions taken."""
-        await workflow.wait_condition(lambda: self._done)
+        """Wait until `stop`; the number of actions taken (continuing as new now and then)."""
+        await workflow.wait_condition(lambda: self._done or self._actions >= ACTIONS_PER_RUN)
+        if not self._done:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            workflow.continue_as_new()
         return self._actions
 
     @workflow.update

@@ -227,10 +227,10 @@ async def run_floor(client: Client, busy: int, seconds: float) -> Samples:
     samples = Samples()
     queue = f"bench-noop-table-{uuid.uuid4().hex[:6]}"
     async with Worker(client, task_queue=queue, workflows=[NoopTableWorkflow]):
-        handles = [
+        for i in range(busy):
             await client.start_workflow(NoopTableWorkflow.run, id=f"{queue}-{i}", task_queue=queue)
-            for i in range(busy)
-        ]
+        # By workflow id, not run: updates follow the workflow as it continues as new.
+        handles = [client.get_workflow_handle(f"{queue}-{i}") for i in range(busy)]
         until = time.perf_counter() + seconds
 
         async def loop(handle: Any) -> None:

@@ -6,8 +6,10 @@ import itertools
 import json
 from dataclasses import dataclass, field
 
+import pytest
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import RedisCluster
 
 from domain.balance.book import BalanceBook
 
@@ -39,6 +41,22 @@ class Keys:
         return f"{self.prefix}-{next(self._counter)}"
 
 
+STORES = ("one Valkey", "3-master cluster")
+
+
+@pytest.fixture(name="redis", params=STORES)
+def both_stores(request: pytest.FixtureRequest, redis: aioredis.Redis) -> aioredis.Redis:
+    """The test's Redis, once one Valkey and once the session's 3-master Valkey Cluster.
+
+    A balance test module imports this to run every test on both: the scripts touch one hash
+    slot each, so the cluster must answer exactly as one Valkey does.
+    """
+    if request.param == STORES[0]:
+        return redis
+    cluster: aioredis.Redis = request.getfixturevalue("cluster_redis")
+    return cluster
+
+
 def make_book(redis: aioredis.Redis, clock: FakeClock | None = None) -> BalanceBook:
     """A book over the test's Redis, on `clock` if given, else on Redis TIME."""
     if clock is None:
@@ -61,6 +79,18 @@ def user_token(user_id: str) -> str:
     from infra.tokens import issue_token
 
     return issue_token(SECRET, user_id)
+
+
+async def subscribed(redis: aioredis.Redis, *channels: str) -> PubSub:
+    """A subscription to `channels`, confirmed. On a cluster, a script's PUBLISH reaches every
+    node (the cluster bus copies it), so any node hears it; the client learns the nodes first."""
+    if isinstance(redis, RedisCluster):
+        await redis.initialize()
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(*channels)
+    for _ in channels:
+        await pubsub.get_message(timeout=1)
+    return pubsub
 
 
 async def next_event(pubsub: PubSub) -> dict[str, object] | None:

@@ -13,7 +13,14 @@ from domain.balance import keys
 from domain.balance.commands import Credit, Debit, Reserve
 from domain.balance.scripts import script_source
 from domain.errors import DomainError, ErrorCode, NotFound
-from tests.balance_support import START_MS, FakeClock, make_book, next_event
+from tests.balance_support import (
+    START_MS,
+    FakeClock,
+    both_stores,  # noqa: F401  (each test on both stores)
+    make_book,
+    next_event,
+    subscribed,
+)
 
 
 async def test_lua_sha256_matches_hashlib(redis: aioredis.Redis) -> None:
@@ -131,9 +138,7 @@ async def test_transactions_newest_first(redis: aioredis.Redis) -> None:
 
 async def test_changes_are_published_on_the_players_channel(redis: aioredis.Redis) -> None:
     book = make_book(redis, FakeClock())
-    pubsub = redis.pubsub()
-    await pubsub.subscribe("user:gina")
-    await pubsub.get_message(timeout=1)
+    pubsub = await subscribed(redis, "user:gina")
     await book.accounts.credit(Credit(account_id="gina", amount=42, idempotency_key="c1"))
     await book.reservations.reserve(
         Reserve(account_id="gina", amount=10, ttl_seconds=30, idempotency_key="r1")

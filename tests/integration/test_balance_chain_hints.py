@@ -15,7 +15,10 @@ import redis.asyncio as aioredis
 from domain.balance.chain_hints import HINTED_ENTRIES
 from domain.balance.commands import Credit, Debit, Reserve
 from domain.errors import DomainError
-from tests.balance_support import make_book
+from tests.balance_support import (
+    both_stores,  # noqa: F401  (each test on both stores)
+    make_book,
+)
 
 
 def _counted() -> tuple[float, float]:

@@ -20,7 +20,11 @@ from domain.balance.commands import (
     Reserve,
 )
 from domain.errors import DomainError, ErrorCode
-from tests.balance_support import FakeClock, make_book
+from tests.balance_support import (
+    FakeClock,
+    both_stores,  # noqa: F401  (each test on both stores)
+    make_book,
+)
 
 OUTCOMES = ("committed", "released", "expired")
 

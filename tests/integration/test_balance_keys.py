@@ -34,7 +34,10 @@ from domain.balance.pots import SidePot
 from domain.balance.scripts import text
 from domain.balance.types import PotStatus, ReservationStatus
 from domain.errors import DomainError, ErrorCode
-from tests.balance_support import FakeClock
+from tests.balance_support import (
+    FakeClock,
+    both_stores,  # noqa: F401  (each test on both stores)
+)
 
 # Commands that take no key; every other command these scripts use takes its key first.
 _GUARD = """

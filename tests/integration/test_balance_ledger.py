@@ -8,7 +8,11 @@ from domain.balance import keys
 from domain.balance.commands import Credit, Debit
 from domain.balance.ledger_service import CORRUPTIONS, ENTRIES_VERIFIED
 from domain.balance.scripts import text
-from tests.balance_support import FakeClock, make_book
+from tests.balance_support import (
+    FakeClock,
+    both_stores,  # noqa: F401  (each test on both stores)
+    make_book,
+)
 
 
 async def test_a_tampered_entry_is_found_and_alerted(redis: aioredis.Redis) -> None:

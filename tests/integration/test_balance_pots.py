@@ -18,7 +18,11 @@ from domain.balance.commands import (
 from domain.balance.pots import SidePot, compute_side_pots
 from domain.balance.types import PotStatus, ReservationStatus
 from domain.errors import DomainError, ErrorCode
-from tests.balance_support import FakeClock, make_book
+from tests.balance_support import (
+    FakeClock,
+    both_stores,  # noqa: F401  (each test on both stores)
+    make_book,
+)
 
 PLAYERS = ("ann", "ben", "cat")
 

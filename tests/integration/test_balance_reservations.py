@@ -11,7 +11,14 @@ from domain.balance import keys
 from domain.balance.commands import CommitReservation, Credit, ReleaseReservation, Reserve
 from domain.balance.types import ReservationStatus
 from domain.errors import DomainError, ErrorCode
-from tests.balance_support import FakeClock, Keys, make_book, next_event
+from tests.balance_support import (
+    FakeClock,
+    Keys,
+    both_stores,  # noqa: F401  (each test on both stores)
+    make_book,
+    next_event,
+    subscribed,
+)
 
 
 async def funded(redis: aioredis.Redis, clock: FakeClock | None = None, chips: int = 1_000):  # type: ignore[no-untyped-def]
@@ -114,9 +121,7 @@ async def test_the_sweep_expires_only_what_is_due(redis: aioredis.Redis) -> None
         Reserve(account_id="p1", amount=100, ttl_seconds=50, idempotency_key="b")
     )
     clock.advance(10)
-    pubsub = redis.pubsub()
-    await pubsub.subscribe("user:p1")
-    await pubsub.get_message(timeout=1)
+    pubsub = await subscribed(redis, "user:p1")
     batch = await book.expiry.expire_due()
     event = await next_event(pubsub)
     await pubsub.aclose()  # type: ignore[no-untyped-call]

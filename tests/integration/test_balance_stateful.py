@@ -17,6 +17,7 @@ import os
 from collections.abc import Awaitable
 from typing import ClassVar, TypeVar
 
+import pytest
 import redis.asyncio as aioredis
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -38,6 +39,8 @@ from domain.balance.pots import SidePot
 from domain.balance.slots import supply_report
 from domain.balance.types import Pot, PotStatus, Reservation, ReservationStatus
 from domain.errors import DomainError
+from infra.redis import connect_redis
+from saga.stack.valkey_cluster import EmbeddedValkeyCluster
 from tests.balance_model import (
     HOUSE,
     BalanceModel,
@@ -49,7 +52,7 @@ from tests.balance_model import (
     pot_view,
     reservation_view,
 )
-from tests.balance_support import FakeClock, make_book
+from tests.balance_support import STORES, FakeClock, make_book
 from tests.conftest import SessionStack
 
 settings.register_profile(
@@ -310,10 +313,12 @@ class BalanceMachine(RuleBasedStateMachine):
                 pipe.llen(keys.ledger(account_id))
             for held in model.reservations.values():
                 pipe.get(keys.reservation(held.account_id, held.reservation_id))
-            pipe.mget([keys.pot(TABLE, h) for h in model.pots] or ["-"])
+            for hand_id in model.pots:
+                pipe.get(keys.pot(TABLE, hand_id))
             pipe.smembers(keys.active_pots(TABLE))
-            *figures, raw_pots, active = await pipe.execute()
-        raw_holds = figures[2 * len(names) :]
+            *figures, active = await pipe.execute()
+        held_end = 2 * len(names) + len(model.reservations)
+        raw_holds, raw_pots = figures[2 * len(names) : held_end], figures[held_end:]
         figures = figures[: 2 * len(names)]
         report = await supply_report(self.redis)
         assert report.in_flight == 0, "a credit owed to another slot was not delivered"
@@ -348,10 +353,17 @@ class BalanceMachine(RuleBasedStateMachine):
         self.verified.update((a.account_id, a.version) for a in changed)
 
 
-def test_balance_state_machine(stack: SessionStack) -> None:
-    """Run the machine under the chosen profile."""
+@pytest.mark.parametrize("store", STORES)
+def test_balance_state_machine(
+    stack: SessionStack, store: str, request: pytest.FixtureRequest
+) -> None:
+    """Run the machine under the chosen profile, on one Valkey and on the 3-master cluster."""
     BalanceMachine.loop = loop = asyncio.new_event_loop()
-    BalanceMachine.redis = redis = aioredis.Redis.from_url(stack.redis_url)
+    if store == STORES[0]:
+        BalanceMachine.redis = redis = aioredis.Redis.from_url(stack.redis_url)
+    else:
+        cluster: EmbeddedValkeyCluster = request.getfixturevalue("valkey_cluster")
+        BalanceMachine.redis = redis = connect_redis(cluster.url, cluster=True)  # type: ignore[assignment]
     machine_test = BalanceMachine.TestCase
     machine_test.settings = PROFILE
     try:
