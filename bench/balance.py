@@ -2,7 +2,8 @@
 
 Starts its own Valkey and a real `saga api balance` process on free ports, then prints p50/p99
 at a fixed rate, the most ops/s the one server process sustains, the ratio to raw Redis running
-the same Lua script in the same run, and ledger verification entries/s.
+the same Lua script in the same run, ledger verification entries/s, and then unary Credit and
+Batch on one Valkey master against a 3-master Valkey Cluster (bench/balance_cluster.py).
 Run: .venv/bin/python -m bench.balance
 """
 
@@ -22,6 +23,7 @@ import psutil  # type: ignore[import-untyped]
 import redis.asyncio as aioredis
 from grpc import aio
 
+from bench.balance_cluster import compare
 from bench.load import (
     Op,
     closed_loop,
@@ -269,6 +271,7 @@ async def main() -> None:
             await process.wait()
         await redis.aclose()
         await valkey.stop()
+    await compare(home)
 
 
 if __name__ == "__main__":

@@ -39,8 +39,9 @@ def home(account_id: str) -> str:
     return account_id
 
 
+@functools.lru_cache(maxsize=65_536)
 def slot_of(tag: str) -> int:
-    """The cluster hash slot of keys tagged `tag`."""
+    """The cluster hash slot of keys tagged `tag` (CRC16 in Python: remembered per tag)."""
     return int(key_slot(tag.encode()))
 
 
