@@ -97,3 +97,18 @@ async def get_many(redis: RedisClient, keys: list[str]) -> list[Any]:
     if isinstance(redis, RedisCluster):
         return list(await redis.mget_nonatomic(keys))
     return list(await redis.mget(keys))
+
+
+def failed_in_client(exc: BaseException) -> bool:
+    """Whether `exc` was raised from inside redis-py itself rather than by our code.
+
+    On a cluster, while a master fails over, redis-py can tear down a connection that another
+    task is writing to, and that task fails with an AttributeError from the connection code.
+    The store did not answer, as with a ConnectionError: fronts answer UNAVAILABLE (the call
+    may or may not have run; its idempotency key makes the retry safe), not INTERNAL.
+    """
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    return last is not None and "/redis/" in last.tb_frame.f_code.co_filename.replace("\\", "/")

@@ -25,10 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import Histogram
+from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
 from domain.balance.chain_hints import ExpectedEntry
+from domain.balance.replication import ReplicatedSend
 from infra.redis import RedisClient
 
 MAX_IN_FLIGHT = 2
@@ -78,6 +80,7 @@ class ScriptPipeline:
         self._round_trips: set[asyncio.Task[None]] = set()
         # Accounts with a foreseen change in a round trip in flight, and how many.
         self._busy: Counter[str] = Counter()
+        self._replicated = ReplicatedSend()
 
     def submit(self, group: list[ScriptCall]) -> None:
         """Queue `group` to travel together, in order; each call's `reply` tells how it went."""
@@ -170,6 +173,8 @@ class ScriptPipeline:
                 call.reply.set_result(reply)
 
     async def _send(self, calls: list[ScriptCall]) -> list[Any]:
+        if isinstance(self.redis, RedisCluster):
+            return await self._replicated.send(self.redis, calls)
         pipe = self.redis.pipeline(transaction=False)
         for call in calls:
             pipe.execute_command("EVALSHA", call.script.sha, len(call.keys), *call.keys, *call.argv)

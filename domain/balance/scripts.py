@@ -48,7 +48,18 @@ Clock = Callable[[], int | None]
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
-REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# Redis cannot answer now: down, slow, or (on a cluster) a slot without a serving master while
+# a replica takes over, or a node still starting that answers read-only or "try again". A
+# call that fails so may or may not have run; its idempotency key makes the retry safe.
+REDIS_DOWN = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.ClusterError,
+    redis.exceptions.SlotNotCoveredError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.ReadOnlyError,
+    redis.exceptions.AskError,
+)
 # How often a request whose accounts moved between its read and its run is read again.
 REREAD_ATTEMPTS = 3
 

@@ -21,13 +21,13 @@ from enum import StrEnum
 from typing import Any
 
 import asyncpg
-import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from domain.events import metrics
 from domain.events.model import STREAMS, Malformed, decode_fields, parse_entry
 from domain.events.store import EventStore
 from infra.faults import fault_point
+from infra.redis import RedisClient, is_cluster
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def _text(value: Any) -> str:
 class EventConsumer:
     """Reads the streams into the store until stopped; outages are waited out, not fatal."""
 
-    redis: aioredis.Redis
+    redis: RedisClient
     pool: asyncpg.Pool
     config: ConsumerConfig
     last_error: str | None = field(default=None, init=False)
@@ -158,15 +158,20 @@ class EventConsumer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.config.block_ms / 1000)
             return
-        reply: Any = await self.redis.xreadgroup(
-            self.config.group,
-            self.config.name,
-            streams,  # type: ignore[arg-type]
-            count=self.config.batch_size,
-            block=self.config.block_ms,
-        )
-        for stream, entries in reply or []:
-            await self._handle(_text(stream), [e for e in entries if e[0] is not None])
+        # On a cluster one XREADGROUP may name streams of one slot only: read each in turn,
+        # sharing the wait between them.
+        groups = [streams] if not is_cluster(self.redis) else [{k: v} for k, v in streams.items()]
+        block = max(1, self.config.block_ms // len(groups))
+        for group in groups:
+            reply: Any = await self.redis.xreadgroup(
+                self.config.group,
+                self.config.name,
+                group,  # type: ignore[arg-type]
+                count=self.config.batch_size,
+                block=block,
+            )
+            for stream, entries in reply or []:
+                await self._handle(_text(stream), [e for e in entries if e[0] is not None])
 
     async def _handle(self, stream: str, entries: Entries) -> None:
         """Store each entry in its own transaction; acknowledge those committed."""

@@ -49,6 +49,12 @@ def prove_command(
     keep: Annotated[
         bool, typer.Option(help="Keep the platform's SAGA_HOME (data and logs) afterwards.")
     ] = False,
+    cluster: Annotated[
+        bool,
+        typer.Option(
+            help="Redis as a 3-master Valkey Cluster with a replica each; `valkey` kills a master."
+        ),
+    ] = False,
 ) -> None:
     """Run orders and balance calls for minutes while SIGKILLing parts; prove nothing is lost."""
     from saga.proof.platform import PlatformError
@@ -68,6 +74,7 @@ def prove_command(
         targets=tuple(t.strip() for t in targets.split(",") if t.strip()),
         seed=seed,
         command=command,
+        cluster=cluster,
     )
     home = Path(tempfile.mkdtemp(prefix="saga-proof-"))
     try:

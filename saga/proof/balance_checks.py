@@ -10,11 +10,10 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
-
 from domain.balance import keys
 from domain.balance.scripts import text
 from domain.balance.slots import supply_report
+from infra.redis import RedisClient
 from protos.balance.v1 import balance_pb2 as pb
 from saga.proof.balance import SEED_CHIPS, BalanceLoad
 from saga.proof.checks import Check, check
@@ -35,7 +34,7 @@ class AccountFacts:
     verify_reason: str
 
 
-async def gather_accounts(redis: aioredis.Redis, load: BalanceLoad) -> list[AccountFacts]:
+async def gather_accounts(redis: RedisClient, load: BalanceLoad) -> list[AccountFacts]:
     """Balances, transaction logs, ledger lengths and VerifyLedger of the run's accounts."""
     facts = []
     metadata = (("authorization", f"Bearer {load.token}"),)
@@ -66,7 +65,7 @@ async def gather_accounts(redis: aioredis.Redis, load: BalanceLoad) -> list[Acco
     return facts
 
 
-async def economy_supply(redis: aioredis.Redis) -> tuple[int, int]:
+async def economy_supply(redis: RedisClient) -> tuple[int, int]:
     """The supply counter the scripts keep, and what every account, open pot and credit owed
     between slots (taken from one account, not yet delivered to the other) holds."""
     report = await supply_report(redis)

@@ -7,15 +7,15 @@ import json
 from typing import Any
 
 import asyncpg
-import redis.asyncio as aioredis
 
 from domain.events.model import HAND_STREAM, event_id_for
 from domain.events.store import count_by_event_id
 from domain.gateway.sessions import SESSION_STREAM
+from infra.redis import RedisClient
 from saga.proof.checks import Check, check
 
 
-async def emitted_event_ids(redis: aioredis.Redis) -> list[str]:
+async def emitted_event_ids(redis: RedisClient) -> list[str]:
     """The ids of every event in the session and hand streams (a hand appended twice once)."""
     ids: list[str] = []
     sessions: Any = await redis.xrange(SESSION_STREAM, "-", "+")
@@ -27,7 +27,7 @@ async def emitted_event_ids(redis: aioredis.Redis) -> list[str]:
 
 
 async def stored_counts(
-    redis: aioredis.Redis, database_url: str, timeout: float = 90
+    redis: RedisClient, database_url: str, timeout: float = 90
 ) -> dict[str, int]:
     """How often each emitted event is stored, once the consumer caught up (or `timeout`)."""
     loop = asyncio.get_running_loop()

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import redis.asyncio as aioredis
 
 from domain.balance import keys
 from domain.game.money import seat_account
+from domain.gateway.tables import table_events_key
+from infra.redis import RedisClient, is_cluster
 from infra.tokens import TokenKind, issue_token
 from saga.proof.checks import Check, check
 
@@ -31,7 +32,7 @@ class TableFacts:
 
 
 async def gather_tables(
-    redis: aioredis.Redis, game_url: str, secret: str, table_ids: list[str], timeout: float = 60
+    redis: RedisClient, game_url: str, secret: str, table_ids: list[str], timeout: float = 60
 ) -> list[TableFacts]:
     """Read each table once its effects have caught up with its state (or `timeout` passed)."""
     token = issue_token(secret, "proof-check", kind=TokenKind.SERVICE, ttl_seconds=3600)
@@ -57,12 +58,14 @@ async def gather_tables(
 
 
 async def _read_table(
-    redis: aioredis.Redis, http: httpx.AsyncClient, token: str, table_id: str
+    redis: RedisClient, http: httpx.AsyncClient, token: str, table_id: str
 ) -> TableFacts:
     view = (
         await http.get(f"/tables/{table_id}", headers={"Authorization": f"Bearer {token}"})
     ).json()
-    entries: Any = await redis.xrange(f"tables:{table_id}:events", "-", "+")
+    entries: Any = await redis.xrange(
+        table_events_key(table_id, cluster=is_cluster(redis)), "-", "+"
+    )
     events = [json.loads(fields[b"data"]) for _, fields in entries]
     fact = TableFacts(table_id, events, view)
     for event in events:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-import redis.asyncio as aioredis
 from temporalio.client import Client
 
+from infra.redis import connect_redis
 from infra.tokens import TokenKind, issue_token
 from saga.proof.balance import BalanceLoad
 from saga.proof.balance_checks import check_balances, chips_lost, economy_supply, gather_accounts
@@ -44,6 +44,8 @@ class ProofConfig:
     settle_timeout: float = 180.0
     seed: int | None = None
     command: str = "saga prove"
+    # Redis as a 3-master Valkey Cluster with replicas; `valkey` then kills a master.
+    cluster: bool = False
 
 
 @dataclass
@@ -65,7 +67,7 @@ async def prove(
     rng = random.Random(config.seed)
     progress = Progress("starting the platform")
     on_progress(progress)
-    platform = ProofPlatform.prepare(home)
+    platform = ProofPlatform.prepare(home, cluster=config.cluster)
     await platform.start()
     token = issue_token(
         platform.jwt_secret,
@@ -221,7 +223,7 @@ async def _verify(
     """Wait for the sagas to settle, then read every table and check every invariant."""
     temporal = await Client.connect(platform.temporal_address)
     conn = await asyncpg.connect(platform.database_url)
-    redis = aioredis.Redis.from_url(platform.redis_url)
+    redis = connect_redis(platform.redis_url, cluster=platform.cluster is not None)
     try:
         settle = await wait_settled(conn, temporal, orders, config.settle_timeout)
         facts = await gather_facts(conn, temporal, orders)

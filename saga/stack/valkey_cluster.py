@@ -170,6 +170,30 @@ class EmbeddedValkeyCluster:
                 masters.append(node)
         return masters
 
+    def restart_dead(self) -> list[ClusterNode]:
+        """Start again every node whose process exited; it rejoins from its nodes.conf (a
+        former master whose replica took over comes back as that replica's replica)."""
+        dead = [n for n in self.nodes if n.process is not None and n.process.returncode is not None]
+        for node in dead:
+            assert node.process is not None
+            node.process.stop_signal = signal.SIGTERM
+            node.process.start()
+        return dead
+
+    async def replicated_masters(self) -> list[ClusterNode]:
+        """Live masters with at least one replica attached now."""
+        found = []
+        for node in self.live_nodes():
+            client = aioredis.Redis(host=node.host, port=node.port, socket_connect_timeout=0.5)
+            try:
+                role = await client.execute_command("ROLE")  # type: ignore[no-untyped-call]
+            finally:
+                await client.aclose()
+            first = role[0].decode() if isinstance(role[0], bytes) else str(role[0])
+            if first == "master" and len(role) > 2 and role[2]:
+                found.append(node)
+        return found
+
     async def kill_node(self, node: ClusterNode) -> None:
         """SIGKILL one node, as a crash would."""
         if node.process is not None:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -43,4 +44,27 @@ async def test_nothing_is_lost_while_every_part_is_killed(tmp_path: Path) -> Non
     assert report.balance_calls > 100
     assert report.balance_refused > 0
     # Bots played hands to the end at the tables through it all.
+    assert report.hands_played > 0
+
+
+# On a cluster: a master is killed twice (its replica takes over, the node comes back as a
+# replica), the worker and the balance-facing game front once each, under the same load.
+ON_CLUSTER = replace(
+    SHORT,
+    seconds=24,
+    fault_interval=3.0,
+    targets=("valkey", "worker", "valkey", "game"),
+    seed=11,
+    cluster=True,
+)
+
+
+async def test_nothing_is_lost_while_cluster_masters_fail_over(tmp_path: Path) -> None:
+    report = await prove(ON_CLUSTER, tmp_path / "home")
+
+    failed = [f"{c.name}: {c.detail}" for c in report.checks if not c.passed]
+    assert failed == [], "\n".join(failed)
+    assert report.faults.get("valkey", 0) >= 1, report.faults
+    assert (report.orders_lost, report.chips_lost) == (0, 0)
+    assert report.balance_calls > 100
     assert report.hands_played > 0

@@ -40,6 +40,7 @@ from apis.balance.rpc.convert import (
 from apis.errors import grpc_status
 from domain.balance.book import BalanceBook
 from domain.errors import DomainError, ErrorCode
+from infra.redis import failed_in_client
 from infra.tokens import Claims
 from protos.balance.v1 import balance_pb2 as pb
 from protos.balance.v1 import balance_pb2_grpc as pb_grpc
@@ -79,7 +80,15 @@ def rpc(policy: Policy) -> Callable[[Method[Req, Resp]], Handler[Req, Resp]]:
                 await context.abort(
                     grpc_status(err.code), err.detail, (("error-code", err.code.value),)
                 )
-            except Exception:
+            except Exception as exc:
+                if failed_in_client(exc):
+                    code = ErrorCode.UNAVAILABLE.value
+                    log.warning("BalanceService.%s: the Redis client failed: %r", name, exc)
+                    await context.abort(
+                        StatusCode.UNAVAILABLE,
+                        "the store did not answer; retry with the same idempotency key",
+                        (("error-code", code),),
+                    )
                 code = ErrorCode.INTERNAL.value
                 log.exception("BalanceService.%s failed", name)
                 await context.abort(
