@@ -92,6 +92,28 @@ def credit_op(stub: pb_grpc.BalanceServiceAsyncStub, auth: Metadata, prefix: str
     return credit
 
 
+def batch_op(stub: pb_grpc.BalanceServiceAsyncStub, auth: Metadata, prefix: str) -> Op:
+    """One Batch of BATCH credits per call, each with its own key, over 200 accounts."""
+    serial = itertools.count()
+
+    async def batch(i: int) -> object:
+        ops = [
+            pb.BatchOperation(
+                credit=pb.CreditRequest(
+                    account_id=f"a{(i + j) % 200}",
+                    amount=1,
+                    idempotency_key=f"{prefix}-{next(serial)}",
+                )
+            )
+            for j in range(BATCH)
+        ]
+        answer = await stub.Batch(pb.BatchRequest(operations=ops), metadata=auth)
+        assert all(r.WhichOneof("result") == "mutation" for r in answer.results)
+        return answer
+
+    return batch
+
+
 async def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="bench-balance-"))
     valkey = EmbeddedValkey(home / "valkey", free_port(), persistent=False)
@@ -138,20 +160,7 @@ async def main() -> None:
                     metadata=auth,
                 )
 
-            async def batch_credit(i: int) -> object:
-                ops = [
-                    pb.BatchOperation(
-                        credit=pb.CreditRequest(
-                            account_id=f"a{(i + j) % 200}",
-                            amount=1,
-                            idempotency_key=f"b{run}-{next(serial)}",
-                        )
-                    )
-                    for j in range(BATCH)
-                ]
-                answer = await stub.Batch(pb.BatchRequest(operations=ops), metadata=auth)
-                assert all(r.WhichOneof("result") == "mutation" for r in answer.results)
-                return answer
+            batch_credit = batch_op(stub, auth, f"b{run}")
 
             noop_credit = credit_op(pb_grpc.BalanceServiceStub(noop_channel), auth, "n")
 

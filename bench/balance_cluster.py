@@ -9,7 +9,6 @@ run; alone: .venv/bin/python -m bench.balance_cluster
 from __future__ import annotations
 
 import asyncio
-import itertools
 import tempfile
 import time
 from pathlib import Path
@@ -26,8 +25,7 @@ from protos.balance.v1 import balance_pb2_grpc as pb_grpc
 from saga.stack.valkey import EmbeddedValkey
 from saga.stack.valkey_cluster import EmbeddedValkeyCluster
 
-BATCH = 100
-ACCOUNTS = 200
+ACCOUNTS = 200  # as bench/balance.py's operations spread over
 Metadata = tuple[tuple[str, str], ...]
 
 
@@ -35,7 +33,7 @@ async def measure(
     name: str, url: str, cluster: bool, store: list[psutil.Process], home: Path
 ) -> tuple[float, float]:
     """Print one store's line; its unary Credit and Batch rates (credits/s)."""
-    from bench.balance import start_process
+    from bench.balance import BATCH, batch_op, credit_op, start_process
 
     grpc_port, http_port = free_port(), free_port()
     env = {
@@ -48,7 +46,7 @@ async def measure(
     proc = await start_process(["-m", "saga", "api", "balance"], grpc_port, env)
     token = issue_token(DEV_JWT_SECRET, "bench", kind=TokenKind.SERVICE, ttl_seconds=3600)
     auth: Metadata = (("authorization", f"Bearer {token}"),)
-    serial, run = itertools.count(), time.time_ns()
+    run = time.time_ns()
     try:
         async with aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
             stub = pb_grpc.BalanceServiceStub(channel)
@@ -58,31 +56,7 @@ async def measure(
                     metadata=auth,
                 )
 
-            async def credit(i: int) -> object:
-                return await stub.Credit(
-                    pb.CreditRequest(
-                        account_id=f"a{i % ACCOUNTS}",
-                        amount=1,
-                        idempotency_key=f"c{run}-{next(serial)}",
-                    ),
-                    metadata=auth,
-                )
-
-            async def batch(i: int) -> object:
-                ops = [
-                    pb.BatchOperation(
-                        credit=pb.CreditRequest(
-                            account_id=f"a{(i + j) % ACCOUNTS}",
-                            amount=1,
-                            idempotency_key=f"b{run}-{next(serial)}",
-                        )
-                    )
-                    for j in range(BATCH)
-                ]
-                answer = await stub.Batch(pb.BatchRequest(operations=ops), metadata=auth)
-                assert all(r.WhichOneof("result") == "mutation" for r in answer.results)
-                return answer
-
+            credit, batch = credit_op(stub, auth, f"c{run}"), batch_op(stub, auth, f"b{run}")
             server = psutil.Process(proc.pid)
             await sustained(credit, server, rounds=1)  # warm-up: scripts, connections
             before = sum(cpu_seconds(p) for p in store)

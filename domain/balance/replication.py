@@ -20,15 +20,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import AskError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-if TYPE_CHECKING:
-    from domain.balance.pipelining import ScriptCall
+
+class ScriptCall(Protocol):
+    """What this needs of pipelining.py's call: the script, its KEYS and ARGV."""
+
+    @property
+    def script(self) -> Any: ...  # redis-py's AsyncScript, whose `sha` is sent
+
+    @property
+    def keys(self) -> Sequence[str]: ...
+
+    @property
+    def argv(self) -> Sequence[str]: ...
+
 
 # How long a round trip waits for a replica before its calls answer "unavailable".
 REPLICA_WAIT_MS = 1_000

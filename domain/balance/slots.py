@@ -8,6 +8,7 @@ so a reader that walks the listed slots misses nothing a script wrote.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,15 +20,24 @@ from infra.redis import RedisClient
 _INNER_BITS = 40
 
 
+# A process lists a slot again this often while it writes there: a listing lost with a failed
+# master (it is not waited for) comes back within it.
+RELIST_SECONDS = 60.0
+
+
 class SlotDirectory:
-    """Lists slots in `balance:slots`, each once per process."""
+    """Lists slots in `balance:slots`, each once per process and minute."""
 
     def __init__(self, redis: RedisClient) -> None:
         self.redis = redis
         self._listed: set[int] = set()
+        self._since = time.monotonic()
 
     async def ensure(self, tags: Iterable[str]) -> None:
-        """List the slots of homes `tags` unless this process has already."""
+        """List the slots of homes `tags` unless this process has lately."""
+        if time.monotonic() - self._since > RELIST_SECONDS:
+            self._listed.clear()
+            self._since = time.monotonic()
         slots = {keys.slot_of(tag) for tag in tags} - self._listed
         if slots:
             await self.redis.sadd(keys.SLOTS, *sorted(slots))

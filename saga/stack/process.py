@@ -88,6 +88,10 @@ class ManagedProcess:
     user: str | None = None
     cwd: Path | None = None
     stop_signal: signal.Signals = signal.SIGTERM
+    # The child dies with this process (PR_SET_PDEATHSIG, set between fork and exec). Off for
+    # a restart from a process with gRPC threads, where Python code between fork and exec can
+    # crash the child; the owner then stops it itself.
+    die_with_parent: bool = True
     _popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> None:
@@ -104,7 +108,7 @@ class ManagedProcess:
                     cwd=self.cwd,
                     **drop_privileges(self.user),
                     start_new_session=True,
-                    preexec_fn=_die_with_parent,
+                    preexec_fn=_die_with_parent if self.die_with_parent else None,
                 )
             except OSError as exc:
                 raise StackError(f"cannot start {self.name}: {exc}") from None

@@ -12,6 +12,7 @@ import functools
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -158,17 +159,7 @@ class EmbeddedValkeyCluster:
 
     async def master_nodes(self) -> list[ClusterNode]:
         """Live nodes that are masters now (after a failover, a former replica is one)."""
-        masters = []
-        for node in self.live_nodes():
-            client = aioredis.Redis(host=node.host, port=node.port, socket_connect_timeout=0.5)
-            try:
-                role = await client.execute_command("ROLE")  # type: ignore[no-untyped-call]
-            finally:
-                await client.aclose()
-            first = role[0].decode() if isinstance(role[0], bytes) else str(role[0])
-            if first == "master":
-                masters.append(node)
-        return masters
+        return [node for node in self.live_nodes() if (await _role(node))[0] == "master"]
 
     def restart_dead(self) -> list[ClusterNode]:
         """Start again every node whose process exited; it rejoins from its nodes.conf (a
@@ -177,6 +168,9 @@ class EmbeddedValkeyCluster:
         for node in dead:
             assert node.process is not None
             node.process.stop_signal = signal.SIGTERM
+            # The caller may run gRPC threads (the proof): no Python between fork and exec.
+            # `stop` still stops the node.
+            node.process.die_with_parent = False
             node.process.start()
         return dead
 
@@ -184,13 +178,8 @@ class EmbeddedValkeyCluster:
         """Live masters with at least one replica attached now."""
         found = []
         for node in self.live_nodes():
-            client = aioredis.Redis(host=node.host, port=node.port, socket_connect_timeout=0.5)
-            try:
-                role = await client.execute_command("ROLE")  # type: ignore[no-untyped-call]
-            finally:
-                await client.aclose()
-            first = role[0].decode() if isinstance(role[0], bytes) else str(role[0])
-            if first == "master" and len(role) > 2 and role[2]:
+            role = await _role(node)
+            if role[0] == "master" and len(role) > 2 and role[2]:
                 found.append(node)
         return found
 
@@ -223,3 +212,14 @@ class EmbeddedValkeyCluster:
             *(n.process.stop(timeout=10) for n in self.nodes if n.process is not None),
             return_exceptions=True,
         )
+
+
+async def _role(node: ClusterNode) -> list[Any]:
+    """`ROLE` of one node, its first field decoded: master or slave, then its details."""
+    client = aioredis.Redis(host=node.host, port=node.port, socket_connect_timeout=0.5)
+    try:
+        role = await client.execute_command("ROLE")  # type: ignore[no-untyped-call]
+    finally:
+        await client.aclose()
+    first = role[0].decode() if isinstance(role[0], bytes) else str(role[0])
+    return [first, *role[1:]]
