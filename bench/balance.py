@@ -36,7 +36,8 @@ from bench.load import (
 )
 from domain.balance import keys
 from domain.balance.book import BalanceBook
-from domain.balance.scripts import BalanceScripts, ScriptRequest
+from domain.balance.requests import ScriptRequest
+from domain.balance.scripts import BalanceScripts
 from infra.ports import free_port
 from infra.settings import DEV_JWT_SECRET
 from infra.tokens import TokenKind, issue_token

@@ -13,7 +13,7 @@ from domain.balance.commands import (
     ReleaseReservation,
     Reserve,
 )
-from domain.balance.scripts import Prepared
+from domain.balance.requests import Prepared
 from domain.balance.types import Mutation, ReservationResult
 from domain.errors import DomainError
 

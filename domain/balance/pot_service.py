@@ -10,17 +10,10 @@ from domain.balance.commands import CancelPot, CreatePot, RecordContribution, Se
 from domain.balance.economy import count_closed
 from domain.balance.events import BalanceChanges
 from domain.balance.holders import ReservationHolders
+from domain.balance.outbox import holder_unknown
 from domain.balance.pots import split_side_pots
-from domain.balance.scripts import (
-    REDIS_DOWN,
-    BalanceScripts,
-    Prepared,
-    ScriptAnswer,
-    ScriptRequest,
-    as_list,
-    holder_unknown,
-    text,
-)
+from domain.balance.requests import Prepared, ScriptAnswer, ScriptRequest
+from domain.balance.scripts import REDIS_DOWN, BalanceScripts, as_list, text
 from domain.balance.slots import ACTIVE_POTS, per_slot
 from domain.balance.types import AccountBalance, ContributionResult, Pot, PotResolution
 from domain.balance.validation import require_amount, require_id, require_idempotency_key

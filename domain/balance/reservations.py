@@ -13,15 +13,9 @@ from domain.balance.commands import CommitReservation, ReleaseReservation, Reser
 from domain.balance.economy import count_closed
 from domain.balance.events import BalanceChanges
 from domain.balance.holders import ReservationHolders
-from domain.balance.scripts import (
-    REDIS_DOWN,
-    BalanceScripts,
-    Prepared,
-    ScriptAnswer,
-    ScriptRequest,
-    holder_unknown,
-    text,
-)
+from domain.balance.outbox import holder_unknown
+from domain.balance.requests import Prepared, ScriptAnswer, ScriptRequest
+from domain.balance.scripts import REDIS_DOWN, BalanceScripts, text
 from domain.balance.types import (
     AccountBalance,
     Reservation,

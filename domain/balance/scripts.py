@@ -7,19 +7,20 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from importlib import resources
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import redis.exceptions
 from redis.commands.core import AsyncScript
 
 from domain.balance import keys
-from domain.balance.chain_hints import ChainHints, ExpectedEntry
+from domain.balance.chain_hints import ChainHints
 from domain.balance.economy import count_closed
+from domain.balance.outbox import delivery_request
 from domain.balance.pipelining import ScriptCall, ScriptPipeline
-from domain.balance.slots import SlotDirectory, delivery_key
+from domain.balance.requests import Prepared, ScriptAnswer, ScriptRequest
+from domain.balance.slots import SlotDirectory
 from domain.balance.types import ReservationStatus
 from domain.errors import DomainError, ErrorCode, Unavailable
 from infra.redis import RedisClient
@@ -46,7 +47,6 @@ OPERATIONS = (
 Clock = Callable[[], int | None]
 
 T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
 
 # Redis cannot answer now: down, slow, or (on a cluster) a slot without a serving master while
 # a replica takes over, or a node still starting that answers read-only or "try again". A
@@ -92,55 +92,6 @@ def script_source(operation: str) -> str:
 def fingerprint(operation: str, args: list[str]) -> str:
     """Identifies a request, so one idempotency key cannot be reused for another."""
     return hashlib.sha256("\x1f".join([operation, *args]).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class ScriptAnswer:
-    """A script's decoded answer and whether it came from the idempotency record.
-
-    `delivered` are the answers of the credits it owed to other slots, delivered in order
-    (deliver_credit.lua or deliver_contribution.lua).
-    """
-
-    body: dict[str, Any]
-    replayed: bool
-    delivered: tuple[dict[str, Any], ...] = ()
-
-
-@dataclass(frozen=True)
-class ScriptRequest:
-    """One operation to run in home `tag`: its arguments, idempotency key and keys it touches.
-
-    `args` are the request itself (its fingerprint); `keys` the operation's own KEYS (keys.py's
-    `for_*`), which carry the key groups of `accounts` in that order; `remote` are accounts of
-    other slots it may owe chips to; `transactions` is how many transactions it may write. The
-    idempotency record and the tail are framed around, in `tag`'s slot. `expected` is the one
-    ledger entry a single-account change writes if it goes through (chain_hints.py computes it
-    ahead).
-    """
-
-    operation: str
-    args: list[str]
-    tag: str
-    idempotency_key: str = ""
-    keys: list[str] = field(default_factory=list)
-    accounts: list[str] = field(default_factory=list)
-    transactions: int = 0
-    expected: ExpectedEntry | None = None
-    remote: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Prepared(Generic[T_co]):
-    """A checked request, how its answer becomes the caller's result, and how to read again.
-
-    `reread` builds the request again from fresh reads, for a request that named its accounts
-    from data read before it ran (a reservation's holder, a pot's contributors).
-    """
-
-    request: ScriptRequest
-    finish: Callable[[ScriptAnswer], T_co]
-    reread: Callable[[], Awaitable[Prepared[T_co]]] | None = None
 
 
 class BalanceScripts:
@@ -336,41 +287,6 @@ class BalanceScripts:
             changed = self.hints.learn(heads, used=int(reply[3]), hinted=int(call.hinted))
         if expected is not None and expected.account_id not in changed:
             self.hints.forget(expected.account_id)
-
-
-def holder_unknown(reservation_id: str) -> ScriptRequest:
-    """For a reservation whose holder is not found: NOT_FOUND, or read again if it appeared."""
-    return ScriptRequest(
-        "find_holder",
-        [reservation_id],
-        reservation_id,
-        keys=[keys.reservation_holder(reservation_id)],
-    )
-
-
-def delivery_request(credit: dict[str, Any]) -> ScriptRequest:
-    """The delivery of one owed credit, in its destination's home, keyed by the credit's id."""
-    credit_id = str(credit["id"])
-    args = [json.dumps(credit, sort_keys=True)]
-    if credit["kind"] == "contribution":
-        table_id, hand_id = str(credit["table_id"]), str(credit["hand_id"])
-        return ScriptRequest(
-            "deliver_contribution",
-            args,
-            table_id,
-            delivery_key(credit_id),
-            keys=keys.for_pot_delivery(table_id, hand_id),
-        )
-    to = str(credit["to"])
-    return ScriptRequest(
-        "deliver_credit",
-        args,
-        keys.home(to),
-        delivery_key(credit_id),
-        keys=keys.for_delivery(to),
-        accounts=[to],
-        transactions=1,
-    )
 
 
 def _decode(reply: Any) -> tuple[int, dict[str, Any]]:

@@ -31,6 +31,7 @@ from domain.balance.commands import (
 )
 from domain.balance.pipelining import ScriptCall
 from domain.balance.pots import SidePot
+from domain.balance.requests import ScriptRequest
 from domain.balance.scripts import text
 from domain.balance.types import PotStatus, ReservationStatus
 from domain.errors import DomainError, ErrorCode
@@ -62,7 +63,7 @@ def guarded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(scripts, "script_source", lambda op: _GUARD + plain(op))
     framed = scripts.BalanceScripts._call
 
-    def one_slot(self: scripts.BalanceScripts, request: scripts.ScriptRequest) -> ScriptCall:
+    def one_slot(self: scripts.BalanceScripts, request: ScriptRequest) -> ScriptCall:
         call = framed(self, request)
         slots = {key_slot(key.encode()) for key in call.keys}
         assert len(slots) == 1, f"{request.operation} touches slots {slots}: {call.keys}"

@@ -23,6 +23,7 @@ from domain.balance.commands import (
 from domain.balance.migration import migrate_keys
 from domain.balance.pots import SidePot
 from domain.balance.slots import supply_report
+from tests.balance_support import FakeClock
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "balance_legacy_keys.json"
 TABLE = "t0123456789"
@@ -52,7 +53,10 @@ async def test_old_data_is_migrated_and_keeps_working(redis: aioredis.Redis) -> 
     assert report.moved["open pots"] == 1
     again = await migrate_keys(redis)
     assert again.lines() == ["nothing to migrate: the data is in the slot layout already"]
-    book = BalanceBook.build(redis)
+    # The scripts' clock a second after the story was written: its reservation still runs.
+    story = json.loads(FIXTURE.read_text())
+    hold = json.loads(story["balance:reservations:{hold-bob}"]["value"])
+    book = BalanceBook.build(redis, clock=FakeClock(int(hold["created_at_ms"]) + 1_000))
     balances = {a: (await book.accounts.get_balance(a)).balance for a in ("alice", SEAT, "bob")}
     assert balances == {"alice": 700, SEAT: 328, "bob": 435}
     assert (await book.accounts.get_balance("house")).balance == 2

@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 
 from domain.balance.commands import Credit, Debit
 from domain.balance.pipelining import CALLS_PER_ROUND_TRIP
-from domain.balance.scripts import ScriptAnswer
+from domain.balance.requests import ScriptAnswer
 from domain.errors import DomainError, ErrorCode
 from tests.balance_support import make_book
 
