@@ -1,11 +1,12 @@
 """Where a table's chips live in the balance service, and the keys that make each move once.
 
 A seated player's stack is the balance of their seat account `seat-{table_id}-{user_id}`: a
-buy-in reserves in the wallet and commits into it (one atomic step, so the supply never
-changes), bets go from it into the hand's pot, settlement pays back into it (rake to the
-house), and leaving moves it back to the wallet. Every key is derived from the table, the
-sitting (a counter per seat taken), the hand and the action's sequence number, so a retried or
-replayed step moves nothing twice.
+buy-in reserves in the wallet and commits into it (the wallet's script, then a keyed delivery
+into the seat's slot: the supply never changes), bets go from it into the hand's pot (one
+script: a seat account lives in its table's slot, beside the pot), settlement pays back into
+it (rake to the house), and leaving moves it back to the wallet. Every key is derived from the
+table, the sitting (a counter per seat taken), the hand and the action's sequence number, so a
+retried or replayed step moves nothing twice.
 """
 
 from __future__ import annotations
