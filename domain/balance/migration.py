@@ -108,7 +108,7 @@ async def migrate_keys(redis: aioredis.Redis) -> MigrationReport:
         report.moved["open pots"] += 1
     economy = await redis.hgetall(OLD_ECONOMY)
     if economy:
-        into = keys.slot_keys(_ECONOMY_SLOT)[3]
+        into = keys.economy(keys.slot_tag(_ECONOMY_SLOT))
         for name, value in economy.items():
             await redis.hincrby(into, _text(name), int(value))
         slots.add(_ECONOMY_SLOT)

@@ -78,21 +78,18 @@ async def account_page(
 ) -> tuple[int, list[str]]:
     """One page of account ids over every slot, and the cursor of the next (0 when done)."""
     slot, inner = cursor >> _INNER_BITS, cursor & ((1 << _INNER_BITS) - 1)
-    for listed in await listed_slots(redis):
-        if listed < slot:
-            continue
-        if listed > slot:
-            slot, inner = listed, 0
-        next_inner, ids = await redis.sscan(keys.slot_keys(slot)[ACCOUNT_IDS], inner, count=count)
+    listed = [s for s in await listed_slots(redis) if s >= slot]
+    for position, current in enumerate(listed):
+        start = inner if current == slot else 0
+        next_inner, ids = await redis.sscan(
+            keys.slot_keys(current)[ACCOUNT_IDS], start, count=count
+        )
         found = sorted(i.decode() if isinstance(i, bytes) else str(i) for i in ids)
         if int(next_inner) != 0:
-            return (slot << _INNER_BITS) | int(next_inner), found
-        later = [s for s in await listed_slots(redis) if s > slot]
-        if not later:
-            return 0, found
+            return (current << _INNER_BITS) | int(next_inner), found
+        later = listed[position + 1 :]
         if found:
-            return later[0] << _INNER_BITS, found
-        slot, inner = later[0], 0
+            return (later[0] << _INNER_BITS if later else 0), found
     return 0, []
 
 

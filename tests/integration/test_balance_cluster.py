@@ -29,27 +29,21 @@ from domain.balance.slots import listed_slots, supply_report
 from domain.balance.stragglers import deliver_stragglers
 from domain.errors import DomainError, ErrorCode, Unavailable
 from infra.redis import RedisClient
-from tests.balance_support import FakeClock
+from tests.balance_support import (
+    FakeClock,
+    both_stores,  # noqa: F401  (each test on one Valkey and on the cluster)
+)
 
 TABLE = "t0123456789"
 SEAT = f"seat-{TABLE}-amy"
 
 
-@pytest.fixture(params=["one Valkey", "3-master cluster"])
-def store(request: pytest.FixtureRequest) -> RedisClient:
-    """The same flows on one Valkey and on the cluster (each emptied first)."""
-    client: RedisClient = request.getfixturevalue(
-        "redis" if request.param == "one Valkey" else "cluster_redis"
-    )
-    return client
+def _book(redis: RedisClient, clock: FakeClock) -> BalanceBook:
+    return BalanceBook.build(redis, clock=clock)
 
 
-def _book(store: RedisClient, clock: FakeClock) -> BalanceBook:
-    return BalanceBook.build(store, clock=clock)
-
-
-async def test_the_poker_money_flow_runs_slot_by_slot(store: RedisClient) -> None:
-    book = _book(store, FakeClock())
+async def test_the_poker_money_flow_runs_slot_by_slot(redis: RedisClient) -> None:
+    book = _book(redis, FakeClock())
     # The wallet, the house and the table are three homes; on the cluster, three masters.
     assert len({keys.slot_of(h) for h in ("amy", "house", TABLE)}) == 3
     await book.accounts.credit(Credit(account_id="amy", amount=1_000, idempotency_key="fund"))
@@ -120,15 +114,15 @@ async def test_the_poker_money_flow_runs_slot_by_slot(store: RedisClient) -> Non
         0,
         1_095,
     ]
-    report = await supply_report(store)
+    report = await supply_report(redis)
     assert (report.counted, report.held, report.in_flight) == (2_000, 2_000, 0)
     for account in ("amy", SEAT, "bob", "house"):
         assert (await book.ledger.verify(account)).valid
-    assert len(await listed_slots(store)) >= 3
+    assert len(await listed_slots(redis)) >= 3
 
 
-async def test_a_bet_into_a_pot_that_closed_comes_back(store: RedisClient) -> None:
-    book = _book(store, FakeClock())
+async def test_a_bet_into_a_pot_that_closed_comes_back(redis: RedisClient) -> None:
+    book = _book(redis, FakeClock())
     await book.accounts.credit(Credit(account_id="bob", amount=100, idempotency_key="fund"))
     await book.pots.create(CreatePot(table_id=TABLE, hand_id="h"))
     # Prepared (the pot was open when checked), then the pot is cancelled before it runs.
@@ -143,14 +137,14 @@ async def test_a_bet_into_a_pot_that_closed_comes_back(store: RedisClient) -> No
     assert refused.value.code is ErrorCode.POT_ALREADY_SETTLED
     assert (await book.accounts.get_balance("bob")).balance == 100
     assert (await book.pots.get(TABLE, "h")).total == 0
-    assert (await supply_report(store)).balanced
+    assert (await supply_report(redis)).balanced
 
 
 async def test_a_move_cut_off_midway_is_finished_by_the_sweep_once(
-    store: RedisClient, monkeypatch: pytest.MonkeyPatch
+    redis: RedisClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = FakeClock()
-    book = _book(store, clock)
+    book = _book(redis, clock)
     await book.accounts.credit(Credit(account_id="amy", amount=500, idempotency_key="fund"))
     await book.reservations.reserve(
         Reserve(
@@ -168,7 +162,7 @@ async def test_a_move_cut_off_midway_is_finished_by_the_sweep_once(
             CommitReservation(reservation_id="r1", to_account_id=SEAT, idempotency_key="c")
         )
     # Taken from the wallet, not yet in the seat: in flight, and the supply still adds up.
-    midway = await supply_report(store)
+    midway = await supply_report(redis)
     assert (midway.counted, midway.held, midway.in_flight) == (500, 300, 200)
     assert midway.balanced
     monkeypatch.setattr(BalanceScripts, "deliver", deliver)
@@ -185,13 +179,13 @@ async def test_a_move_cut_off_midway_is_finished_by_the_sweep_once(
     assert retried.to_account.balance == 200
     assert [(await book.accounts.get_balance(a)).balance for a in ("amy", SEAT)] == [300, 200]
     assert len(await book.accounts.transactions(SEAT)) == 1
-    done = await supply_report(store)
+    done = await supply_report(redis)
     assert (done.counted, done.held, done.in_flight) == (500, 500, 0)
 
 
-async def test_the_economy_and_the_sweeps_read_every_slot(store: RedisClient) -> None:
+async def test_the_economy_and_the_sweeps_read_every_slot(redis: RedisClient) -> None:
     clock = FakeClock()
-    book = _book(store, clock)
+    book = _book(redis, clock)
     names = [f"acct{n}" for n in range(12)]
     for name in names:
         await book.accounts.credit(Credit(account_id=name, amount=10, idempotency_key="f"))
@@ -212,4 +206,4 @@ async def test_the_economy_and_the_sweeps_read_every_slot(store: RedisClient) ->
     assert [(await book.accounts.get_balance(n)).reserved for n in names] == [0] * 12
     # Twelve accounts fall in twelve slots, spread over the masters on the cluster.
     assert len({keys.slot_of(n) for n in names}) == 12
-    assert set(await listed_slots(store)) >= {keys.slot_of(n) for n in names}
+    assert set(await listed_slots(redis)) >= {keys.slot_of(n) for n in names}
