@@ -32,6 +32,7 @@ from domain.gateway.frames import (
     parse_client_frame,
     reply_frame,
 )
+from domain.gateway.ratelimit import LocalWindow
 from infra.telemetry import tracer
 from infra.tokens import Claims
 
@@ -49,6 +50,7 @@ class FrameSession:
         self.claims = claims
         self.token = token
         self.trace = trace
+        self.frames = LocalWindow(gateway.frame_limit)
 
     def error(self, code: ErrorCode | str, message: str, ref: str | None = None) -> None:
         """Send an `error` frame."""
@@ -69,7 +71,7 @@ class FrameSession:
             span.update_name(f"websocket {frame.type}")
             ref = frame.id
             metrics.MESSAGES_IN.labels(frame.type).inc()
-            if not await self._within_rate():
+            if not self._within_rate():
                 self.error(ErrorCode.RATE_LIMITED, "too many frames; this one was dropped", ref)
                 return
             await self._dispatch(frame)
@@ -82,16 +84,11 @@ class FrameSession:
             log.exception("frame handler failed", extra={"connection_id": self.conn.connection_id})
             self.error(ErrorCode.INTERNAL, "the gateway failed to process this frame", ref)
 
-    async def _within_rate(self) -> bool:
-        key = f"ws:{self.conn.connection_id}"
-        try:
-            decision = await self.gateway.limiter.hit(key, self.gateway.frame_limit)
-        except Exception as exc:
-            log.warning("frame rate limit failed open: %s", exc)
+    def _within_rate(self) -> bool:
+        if self.frames.hit().allowed:
             return True
-        if not decision.allowed:
-            metrics.RATE_LIMITED.labels("connection").inc()
-        return decision.allowed
+        metrics.RATE_LIMITED.labels("connection").inc()
+        return False
 
     async def _dispatch(self, frame: ClientFrame) -> None:
         match frame:

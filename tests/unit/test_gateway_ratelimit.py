@@ -1,4 +1,4 @@
-"""Sliding-window rate limits on a real Valkey."""
+"""Sliding-window rate limits: shared ones on a real Valkey, a socket's own in the process."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 import redis.asyncio as aioredis
 
-from domain.gateway.ratelimit import RateLimit, SlidingWindowLimiter
+from domain.gateway.ratelimit import LocalWindow, RateLimit, SlidingWindowLimiter
 
 
 async def test_hits_up_to_the_limit_pass_and_the_rest_wait(redis: aioredis.Redis) -> None:
@@ -48,3 +48,41 @@ async def test_concurrent_hits_never_exceed_the_limit(redis: aioredis.Redis) -> 
     rule = RateLimit(limit=10, window_seconds=60)
     decisions = await asyncio.gather(*(limiter.hit("burst", rule) for _ in range(50)))
     assert sum(d.allowed for d in decisions) == 10
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_sockets_window_passes_up_to_the_limit_and_refuses_the_rest_uncounted() -> None:
+    clock = _Clock()
+    window = LocalWindow(RateLimit(limit=3, window_seconds=10), clock)
+    decisions = []
+    for _ in range(5):
+        decisions.append(window.hit())
+        clock.now += 1
+    assert [d.allowed for d in decisions] == [True, True, True, False, False]
+    assert [d.remaining for d in decisions[:3]] == [2, 1, 0]
+    assert decisions[3].retry_after_seconds == 7  # the first hit (t=0) leaves at t=10
+    assert window.hit().retry_after_seconds == 5  # t=5: refused hits did not move the window
+    clock.now += 5
+    assert window.hit().allowed  # t=10: the first hit left the window, the others have not
+    assert not window.hit().allowed
+
+
+def test_a_sockets_window_slides_hit_by_hit() -> None:
+    clock = _Clock()
+    window = LocalWindow(RateLimit(limit=2, window_seconds=0.4), clock)
+    assert window.hit().allowed
+    clock.now += 0.25
+    assert window.hit().allowed
+    assert not window.hit().allowed
+    clock.now += 0.2  # the first hit left the window, the second has not
+    assert window.hit().allowed
+    assert not window.hit().allowed
+    clock.now += 0.5  # both left
+    assert [window.hit().allowed for _ in range(3)] == [True, True, False]
