@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from apis.errors import http_status
 from domain.errors import DomainError, ErrorCode, Unavailable
+from infra.redis import failed_in_client
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,18 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if failed_in_client(exc):
+            # redis-py failing inside itself (a connection torn down under a command while a
+            # cluster master fails over): the store did not answer, as with a ConnectionError.
+            log.warning(
+                "the Redis client failed on %s %s: %r", request.method, request.url.path, exc
+            )
+            return problem(
+                503,
+                ErrorCode.UNAVAILABLE,
+                "the store did not answer; retry with the same Idempotency-Key",
+                headers={"Retry-After": "1"},
+            )
         log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem(500, ErrorCode.INTERNAL, "an unexpected error occurred; it was logged")
 
