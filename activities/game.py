@@ -9,6 +9,7 @@ reconciliation workflow), `required` refuses what the balance service refuses.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -148,10 +149,13 @@ class GameActivities:
                     },
                 )
         if effects.events:
-            await self._tables.publish_numbered(table, [(e.seq, e.data) for e in effects.events])
-            for event in effects.events:
-                if event.data.get("kind") == "hand.ended":
-                    await self._record_result(event.data)
+            numbered = [(e.seq, e.data) for e in effects.events]
+            ended = [e.data for e in effects.events if e.data.get("kind") == "hand.ended"]
+            # The hand's result for the event service waits behind nothing the table shows.
+            await asyncio.gather(
+                self._tables.publish_numbered(table, numbered),
+                *(self._record_result(data) for data in ended),
+            )
         for private in effects.private:
             await publish(self._redis, user_channel(private.user_id), json.dumps(private.data))
         if effects.summary is not None and await self._directory.put(effects.summary):
