@@ -132,6 +132,15 @@ async def record_history(handle: WorkflowHandle[Any, Any], name: str, kind: str 
     target.write_text((await handle.fetch_history()).to_json())
 
 
+async def local_steps(handle: WorkflowHandle[Any, Any]) -> list[str]:
+    """The summary of each local activity the table ran, in order, as the Temporal UI shows it."""
+    steps = []
+    async for event in handle.fetch_history_events():
+        if event.HasField("marker_recorded_event_attributes") and event.user_metadata.summary.data:
+            steps.append(json.loads(event.user_metadata.summary.data))
+    return steps
+
+
 async def table_events(redis: aioredis.Redis, table_id: str) -> list[dict[str, Any]]:
     """Every event of the table's stream, oldest first."""
     entries: Any = await redis.xrange(f"tables:{table_id}:events", "-", "+")

@@ -21,6 +21,7 @@ from tests.eventually import assert_eventually
 from tests.game_support import (
     act,
     dealt,
+    local_steps,
     open_table,
     play_passively,
     record_history,
@@ -140,6 +141,13 @@ async def test_a_hand_ends_settled_and_provably_fair(
         assert {"blind.posted", "player.acted", "street.dealt", "showdown"} <= set(kinds)
         # Numbered by the table, each shown once, none missing.
         assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+        # A hand's start and its end are one local activity each, the lobby's line with them:
+        # the action that ends the hand waits for one call, not two.
+        steps = await local_steps(handle)
+        assert any(s.startswith(f"open pot {hand_id}") and s.endswith("; lobby") for s in steps)
+        (ending,) = [s for s in steps if s.startswith(f"settle {hand_id}")]
+        assert "hand.ended" in ending
+        assert ending.endswith("; lobby")
         await record_history(handle, "hand_to_showdown")
 
 

@@ -13,6 +13,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.game.models import TableEffects
 
 LOCAL_EFFECTS = "local-effects"
+# Taken at the top of every run: the lobby's line joins the step that changed it, and the step
+# that ends a hand is applied once the hand's books are closed, so a hand's start and its end
+# are one local activity each instead of two. Runs recorded before replay as they ran.
+ONE_EFFECT_PER_STEP = "one-effect-per-step"
 
 # Effects retry until the balance service or Redis answers: a table pauses, it never drops a
 # chip. A business refusal cannot happen here (the table mirrors its seat accounts), so
@@ -30,6 +34,8 @@ class Effects:
     def __init__(self) -> None:
         self._queue: list[TableEffects] = []
         self._local: bool | None = None
+        # Whether a lobby line joins the batch before it (ONE_EFFECT_PER_STEP).
+        self.lobby_joins = False
 
     @property
     def pending(self) -> bool:
@@ -44,9 +50,7 @@ class Effects:
         """Apply queued effects in order; consecutive ones of one hand go in one activity call."""
         while self._queue:
             batch = [self._queue.pop(0)]
-            while self._queue and self._queue[0].hand_id == batch[0].hand_id:
-                if batch[-1].payouts is not None or self._queue[0].open_pot:
-                    break
+            while self._queue and self._joins(batch, self._queue[0]):
                 batch.append(self._queue.pop(0))
             merged = TableEvents.merge(batch)
             if self._local is None:
@@ -66,3 +70,24 @@ class Effects:
                 retry_policy=EFFECTS_RETRY,
                 summary=TableEvents.describe(merged),
             )
+
+    def _joins(self, batch: list[TableEffects], effects: TableEffects) -> bool:
+        """Whether `effects` can be applied in one call with `batch`, in the same order.
+
+        Effects of one hand join until its settlement or the next pot. A lobby line moves no
+        chip and shows no event, and a merged call applies it last: it may join any batch.
+        """
+        if self.lobby_joins and _lobby_only(effects):
+            return True
+        if effects.hand_id != batch[0].hand_id:
+            return False
+        return batch[-1].payouts is None and not effects.open_pot
+
+
+def _lobby_only(effects: TableEffects) -> bool:
+    return (
+        effects.summary is not None
+        and effects.hand_id is None
+        and not (effects.open_pot or effects.contributions or effects.events or effects.private)
+        and effects.payouts is None
+    )

@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
         seat_answer,
         seat_of,
     )
-    from workflows.game.effects import EFFECTS_RETRY, Effects
+    from workflows.game.effects import EFFECTS_RETRY, ONE_EFFECT_PER_STEP, Effects
     from workflows.game.events import TableEvents
     from workflows.game.models import (
         ActRequest,
@@ -97,10 +97,15 @@ class TableWorkflow:
         self._hands_this_run = 0
         # When the player to act got the turn: their clock runs from there.
         self._turn_started: datetime | None = None
+        self._one_effect_per_step = False
 
     @workflow.run
     async def run(self, state: TableState) -> None:
         """Deal hands while two or more seated players have chips; continue as new now and then."""
+        # At a fixed point, the first thing of every run: a run recorded without the patch
+        # replays without it from start to end.
+        self._one_effect_per_step = workflow.patched(ONE_EFFECT_PER_STEP)
+        self._effects.lobby_joins = self._one_effect_per_step
         self._publish_table_changed()
         while True:
             await workflow.wait_condition(
@@ -247,7 +252,7 @@ class TableWorkflow:
         self._publish_table_changed()
         while not hand.is_over:
             await self._run_clock(hand)
-            await self._effects.flush()
+            await self._flush_unless_over(hand)
         result = hand.result
         assert result is not None
         for seat in self._s.seats:
@@ -283,6 +288,16 @@ class TableWorkflow:
                 await workflow.wait_condition(moved, timeout=timedelta(seconds=remaining))
             except TimeoutError:
                 continue
+            await self._flush_unless_over(hand)
+
+    async def _flush_unless_over(self, hand: Hand) -> None:
+        """Apply what the turn changed; a hand's last step waits for its books to close.
+
+        The settlement, the hand's last events and the lobby's new line then go in one call
+        (ONE_EFFECT_PER_STEP), and the action that ended the hand is answered one local
+        activity sooner.
+        """
+        if not (self._one_effect_per_step and hand.is_over):
             await self._effects.flush()
 
     # -- effects -------------------------------------------------------------------------------
