@@ -15,21 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.common import SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
-    from activities.game import GameActivities
-    from domain.game import (
-        FULL_DECK,
-        Hand,
-        SeatStack,
-        TableRules,
-        deck_commitment,
-        next_button,
-        shuffle,
-    )
-    from domain.game.money import hand_id_for
+    from domain.game import Hand, TableRules
     from workflows.game.checks import (
         check_act,
         check_sit,
@@ -39,30 +28,24 @@ with workflow.unsafe.imports_passed_through():
         seat_answer,
         seat_of,
     )
-    from workflows.game.effects import EFFECTS_RETRY, ONE_EFFECT_PER_STEP, Effects
+    from workflows.game.dealer import deal
+    from workflows.game.effects import ONE_EFFECT_PER_STEP, Effects
     from workflows.game.events import TableEvents
     from workflows.game.models import (
         ActRequest,
         BuyInInput,
-        CashOutInput,
         LeaveRequest,
         SeatState,
         SitRequest,
         TableState,
         ViewRequest,
     )
+    from workflows.game.money_steps import BuyInRefused, buy_in, cash_out
     from workflows.game.views import seat_view, table_details, table_summary, table_view
 
 TABLE_ID = SearchAttributeKey.for_keyword("TableId")
 TABLE_PLAYERS = SearchAttributeKey.for_keyword_list("TablePlayers")
 HANDS_PLAYED = SearchAttributeKey.for_int("HandsPlayed")
-
-_MONEY_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=5),
-    maximum_attempts=8,
-)
 
 
 # Not sandboxed: at 50 busy tables the sandbox's per-activation machinery was a quarter of the
@@ -150,26 +133,20 @@ class TableWorkflow:
             await workflow.wait_condition(lambda: key not in self._in_flight)
         if key in self._s.seat_answers:
             return seat_answer(self._s, key)
-        seat = request.seat if request.seat is not None else self._free_seats()[0]
+        seat = request.seat
+        if seat is None:
+            seat = free_seats(self._s, self._joining, self._rules)[0]
         self._joining[seat] = request.user_id
         self._in_flight.add(key)
         self._s.sittings += 1
         sitting = self._s.sittings
         try:
-            await workflow.execute_activity_method(
-                GameActivities.buy_in,
-                BuyInInput(self._s.config.table_id, request.user_id, request.buy_in, sitting),
-                start_to_close_timeout=timedelta(seconds=10),
-                retry_policy=_MONEY_RETRY,
-                summary=f"buy-in {request.buy_in} for {request.user_id}",
+            await buy_in(
+                BuyInInput(self._s.config.table_id, request.user_id, request.buy_in, sitting)
             )
-        except ActivityError as exc:
-            cause = exc.cause
-            code = (
-                cause.type if isinstance(cause, ApplicationError) and cause.type else "UNAVAILABLE"
-            )
-            remember_seat_answer(self._s, key, {"error": code, "detail": str(cause or exc)})
-            raise refuse(code or "UNAVAILABLE", str(cause or exc)) from None
+        except BuyInRefused as refused:
+            remember_seat_answer(self._s, key, {"error": refused.code, "detail": refused.detail})
+            raise refused.refusal() from None
         finally:
             self._joining.pop(seat, None)
             self._in_flight.discard(key)
@@ -193,7 +170,7 @@ class TableWorkflow:
     @workflow.update
     def leave(self, request: LeaveRequest) -> dict[str, Any]:
         """Fold a live hand of the player at once; the stack goes home when no hand runs."""
-        seat = self._seat_of(request.user_id)
+        seat = seat_of(self._s, request.user_id)
         assert seat is not None  # the validator refused anyone else
         seat.status = "leaving"
         if self._hand is not None and request.user_id in self._hand.players:
@@ -206,7 +183,7 @@ class TableWorkflow:
 
     @leave.validator
     def _check_leave(self, request: LeaveRequest) -> None:
-        if self._seat_of(request.user_id) is None:
+        if seat_of(self._s, request.user_id) is None:
             raise refuse("NOT_SEATED", f"{request.user_id} has no seat at this table")
 
     # -- actions -------------------------------------------------------------------------------
@@ -228,26 +205,10 @@ class TableWorkflow:
     # -- one hand ------------------------------------------------------------------------------
 
     async def _play_hand(self) -> None:
-        self._s.hands_played += 1
         self._hands_this_run += 1
-        hand_id = hand_id_for(self._s.config.table_id, self._s.hands_played)
-        players = [
-            SeatStack(s.seat, s.user_id, s.stack)
-            for s in self._s.seats
-            if s.status == "seated" and s.stack > 0
-        ]
-        button = next_button([p.seat for p in players], self._s.button)
-        self._s.button = button
-        deck = shuffle(FULL_DECK, workflow.random())
-        salt = workflow.uuid4().hex
-        hand, opening = Hand.start(hand_id, self._rules, players, button, deck)
+        hand, effects = deal(self._s, self._rules, self._events)
         self._hand = hand
         self._turn_started = workflow.now()
-        effects = self._events.hand_events(
-            hand, opening, commitment=deck_commitment(deck, salt), salt=salt
-        )
-        effects.open_pot = True
-        effects.private = self._events.hole_cards(hand)
         self._effects.add(effects)
         self._publish_table_changed()
         while not hand.is_over:
@@ -312,13 +273,7 @@ class TableWorkflow:
             return
         for seat in self._leavers():
             if seat.stack > 0:
-                await workflow.execute_activity_method(
-                    GameActivities.cash_out,
-                    CashOutInput(self._s.config.table_id, seat.user_id, seat.stack, seat.sitting),
-                    start_to_close_timeout=timedelta(seconds=10),
-                    retry_policy=EFFECTS_RETRY,
-                    summary=f"cash-out {seat.stack} to {seat.user_id}",
-                )
+                await cash_out(self._s.config.table_id, seat)
             self._s.seats.remove(seat)
             self._upsert_players()
             self._effects.add(self._events.table_event({"kind": "seat.left", **seat_view(seat)}))
@@ -337,12 +292,6 @@ class TableWorkflow:
         if self._hand is not None:
             return []
         return [s for s in self._s.seats if s.status == "leaving"]
-
-    def _seat_of(self, user_id: str) -> SeatState | None:
-        return seat_of(self._s, user_id)
-
-    def _free_seats(self) -> list[int]:
-        return free_seats(self._s, self._joining, self._rules)
 
     def _upsert_players(self) -> None:
         workflow.upsert_search_attributes(
