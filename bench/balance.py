@@ -26,6 +26,7 @@ from grpc import aio
 from bench.balance_cluster import compare
 from bench.load import (
     Op,
+    ceiling,
     closed_loop,
     cpu_seconds,
     open_loop,
@@ -189,13 +190,19 @@ async def main() -> None:
             server, floor_server = psutil.Process(proc.pid), psutil.Process(noop.pid)
             # Credit and the no-work floor take turns, so both see the same machine.
             credit_runs, floor_runs = [], []
-            unary_valkey = 0.0
+            unary_valkey = credit_load = floor_load = 0.0
+            load = psutil.Process()
             for _ in range(3):
-                valkey_at = cpu_seconds(valkey_process)
+                valkey_at, load_at = cpu_seconds(valkey_process), cpu_seconds(load)
                 credit_runs.append(await sustained(credit, server, rounds=1))
                 unary_valkey += cpu_seconds(valkey_process) - valkey_at
+                credit_load += cpu_seconds(load) - load_at
+                load_at = cpu_seconds(load)
                 floor_runs.append(await sustained(noop_credit, floor_server, rounds=1))
+                floor_load += cpu_seconds(load) - load_at
             unary_valkey_cpu = unary_valkey * 1e6 / sum(r[2] for r in credit_runs)
+            credit_load_cpu = credit_load * 1e6 / sum(r[2] for r in credit_runs)
+            floor_load_cpu = floor_load * 1e6 / sum(r[2] for r in floor_runs)
             grpc_credit = statistics.median(r[0] for r in credit_runs)
             credit_cpu = statistics.median(r[1] for r in credit_runs)
             floor = statistics.median(r[0] for r in floor_runs)
@@ -233,6 +240,7 @@ async def main() -> None:
             f"taking turns with Credit: {floor:.0f} calls/s at {floor_cpu:.0f} us CPU per call; "
             f"Credit reaches {grpc_credit / floor:.2f} of it"
         )
+        print(ceiling(floor_load_cpu, floor_cpu, credit_load_cpu, credit_cpu, unary_valkey_cpu))
         print(
             f"one server process, Batch of {BATCH} credits, 4 calls in flight: "
             f"{batches * BATCH:.0f} ops/s ({batches:.0f} calls/s); server CPU per credit "

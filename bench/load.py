@@ -124,3 +124,24 @@ async def sustained(
         rates.append(await closed_loop(op, concurrency, 3.0))
     calls = statistics.mean(rates) * (time.perf_counter() - started)
     return statistics.median(rates), (cpu_seconds(server) - cpu_before) * 1e6 / calls, calls
+
+
+def ceiling(
+    floor_load: float, floor_server: float, load: float, server: float, store: float
+) -> str:
+    """What a unary call can reach of the floor when the machine's cores are the limit.
+
+    The load, the server and the store share the cores, and both closed loops keep them busy,
+    so calls/s is the cores' time over what one call costs them all: the ratio to the floor
+    cannot pass (floor's load + floor's server) / (load + server + store), whatever the server
+    does, and a server as cheap as the floor's bounds what any server could reach. CPU in us
+    per call.
+    """
+    floor_call, call = floor_load + floor_server, load + server + store
+    return (
+        f"CPU per call, the load (this process) included: floor {floor_call:.0f} us (load "
+        f"{floor_load:.0f}), Credit {call:.0f} us (load {load:.0f}, server {server:.0f}, "
+        f"Valkey {store:.0f}); with the cores the limit Credit can reach "
+        f"{floor_call / call:.2f} of the floor, and a server costing no more than the floor's, "
+        f"in front of this Valkey, {floor_call / (load + floor_server + store):.2f}"
+    )
