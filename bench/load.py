@@ -133,15 +133,15 @@ def ceiling(
 
     The load, the server and the store share the cores, and both closed loops keep them busy,
     so calls/s is the cores' time over what one call costs them all: the ratio to the floor
-    cannot pass (floor's load + floor's server) / (load + server + store), whatever the server
-    does, and a server as cheap as the floor's bounds what any server could reach. CPU in us
-    per call.
+    cannot pass (floor's load + floor's server) / (load + server + store). With the load and
+    the server each no dearer than the floor's, only the store's CPU is left: no server doing
+    any work of its own can reach that bound. CPU in us per call.
     """
     floor_call, call = floor_load + floor_server, load + server + store
     return (
         f"CPU per call, the load (this process) included: floor {floor_call:.0f} us (load "
         f"{floor_load:.0f}), Credit {call:.0f} us (load {load:.0f}, server {server:.0f}, "
-        f"Valkey {store:.0f}); with the cores the limit Credit can reach "
-        f"{floor_call / call:.2f} of the floor, and a server costing no more than the floor's, "
-        f"in front of this Valkey, {floor_call / (load + floor_server + store):.2f}"
+        f"Valkey {store:.0f}); with the cores the limit Credit can reach {floor_call / call:.2f} "
+        f"of the floor, and with the load and the server no dearer than the floor's, in front "
+        f"of this Valkey, {floor_call / (floor_call + store):.2f}"
     )
