@@ -35,7 +35,7 @@ from bench.load import (
     server_slow_calls,
     sustained,
 )
-from domain.balance import keys
+from domain.balance import script_keys
 from domain.balance.book import BalanceBook
 from domain.balance.requests import ScriptRequest
 from domain.balance.scripts import BalanceScripts
@@ -222,7 +222,7 @@ async def main() -> None:
                     [account, "1", "DEPOSIT", "", "", "1"],
                     account,
                     f"raw{run}-{next(serial)}",
-                    keys=keys.for_credit(account),
+                    keys=script_keys.for_credit(account),
                     accounts=[account],
                     transactions=1,
                 )

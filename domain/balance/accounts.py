@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from domain.balance import keys
+from domain.balance import keys, script_keys
 from domain.balance.chain_hints import ExpectedEntry
 from domain.balance.commands import Credit, Debit
 from domain.balance.events import BalanceChanges
@@ -49,7 +49,7 @@ class AccountService:
             "ensure_account",
             [account_id],
             keys.home(account_id),
-            keys=keys.for_ensure_account(account_id),
+            keys=script_keys.for_ensure_account(account_id),
             accounts=[account_id],
         )
         answer = await self.scripts.run(request)
@@ -92,7 +92,7 @@ class AccountService:
             require_reference(command.reference),
             "1" if command.open_account else "0",
         ]
-        own = keys.for_credit(account_id)
+        own = script_keys.for_credit(account_id)
         entry = ExpectedEntry(account_id, "CREDIT", chosen.value, command.amount)
         return self._prepared("credit", entry, args, command.idempotency_key, own)
 
@@ -111,7 +111,7 @@ class AccountService:
             version_arg(command.expected_version),
             require_reference(command.reference),
         ]
-        own = keys.for_debit(account_id)
+        own = script_keys.for_debit(account_id)
         entry = ExpectedEntry(account_id, "DEBIT", chosen.value, -command.amount)
         return self._prepared("debit", entry, args, command.idempotency_key, own)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from domain.balance import keys
+from domain.balance import keys, script_keys
 from domain.balance.economy import count_closed
 from domain.balance.events import BalanceChanges
 from domain.balance.holders import ReservationHolders
@@ -79,7 +79,7 @@ class ReservationExpiry:
             "expire_reservations",
             members,
             keys.slot_tag(slot),
-            keys=keys.for_expiry(slot, due, list(holders)),
+            keys=script_keys.for_expiry(slot, due, list(holders)),
             accounts=list(holders),
             transactions=pending,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from domain.balance import keys
+from domain.balance import keys, script_keys
 from domain.balance.requests import ScriptRequest
 from domain.balance.slots import delivery_key
 
@@ -36,7 +36,7 @@ def delivery_request(credit: dict[str, Any]) -> ScriptRequest:
             args,
             table_id,
             delivery_key(credit_id),
-            keys=keys.for_pot_delivery(table_id, hand_id),
+            keys=script_keys.for_pot_delivery(table_id, hand_id),
         )
     to = str(credit["to"])
     return ScriptRequest(
@@ -44,7 +44,7 @@ def delivery_request(credit: dict[str, Any]) -> ScriptRequest:
         args,
         keys.home(to),
         delivery_key(credit_id),
-        keys=keys.for_delivery(to),
+        keys=script_keys.for_delivery(to),
         accounts=[to],
         transactions=1,
     )

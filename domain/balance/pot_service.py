@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from domain.balance import keys
+from domain.balance import keys, script_keys
 from domain.balance.commands import CancelPot, CreatePot, RecordContribution, SettlePot
 from domain.balance.economy import count_closed
 from domain.balance.events import BalanceChanges
@@ -46,7 +46,10 @@ class PotService:
         """A checked pot opening."""
         table_id, hand_id = _pot_ids(command.table_id, command.hand_id)
         request = ScriptRequest(
-            "create_pot", [table_id, hand_id], table_id, keys=keys.for_create_pot(table_id, hand_id)
+            "create_pot",
+            [table_id, hand_id],
+            table_id,
+            keys=script_keys.for_create_pot(table_id, hand_id),
         )
         return Prepared(request, lambda a: (Pot.from_json(a.body["pot"]), bool(a.body["created"])))
 
@@ -99,7 +102,7 @@ class PotService:
                 args,
                 table_id,
                 key,
-                keys=keys.for_contribution(
+                keys=script_keys.for_contribution(
                     table_id, hand_id, account_id, reservation_id, [account_id]
                 ),
                 accounts=[account_id],
@@ -118,7 +121,7 @@ class PotService:
                 args,
                 keys.home(account_id),
                 key,
-                keys=keys.for_contribution_out(account_id, reservation_id),
+                keys=script_keys.for_contribution_out(account_id, reservation_id),
                 accounts=[account_id],
                 transactions=1,
             )
@@ -145,7 +148,7 @@ class PotService:
             args,
             table_id,
             require_idempotency_key(command.idempotency_key),
-            keys=keys.for_settle(table_id, hand_id, local),
+            keys=script_keys.for_settle(table_id, hand_id, local),
             accounts=local,
             transactions=len(local),
             remote=remote,
@@ -173,7 +176,7 @@ class PotService:
             [table_id, hand_id],
             table_id,
             key,
-            keys=keys.for_cancel(table_id, hand_id, local),
+            keys=script_keys.for_cancel(table_id, hand_id, local),
             accounts=local,
             transactions=len(local),
             remote=remote,

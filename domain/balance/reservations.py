@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 
-from domain.balance import keys
+from domain.balance import keys, script_keys
 from domain.balance.chain_hints import ExpectedEntry
 from domain.balance.commands import CommitReservation, ReleaseReservation, Reserve
 from domain.balance.economy import count_closed
@@ -93,7 +93,7 @@ class ReservationService:
             args,
             keys.home(account_id),
             key,
-            keys=keys.for_reserve(account_id, reservation_id),
+            keys=script_keys.for_reserve(account_id, reservation_id),
             accounts=[account_id],
             transactions=1,
             expected=ExpectedEntry(account_id, "RESERVE", chosen.value, 0, command.amount),
@@ -130,7 +130,7 @@ class ReservationService:
             args,
             keys.home(holder),
             key,
-            keys=keys.for_commit(holder, reservation_id, accounts),
+            keys=script_keys.for_commit(holder, reservation_id, accounts),
             accounts=accounts,
             transactions=len(accounts),
             remote=remote,
@@ -155,7 +155,7 @@ class ReservationService:
             [reservation_id],
             keys.home(holder),
             key,
-            keys=keys.for_release(holder, reservation_id),
+            keys=script_keys.for_release(holder, reservation_id),
             accounts=[holder],
             transactions=1,
         )

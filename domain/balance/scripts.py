@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import redis.exceptions
 from redis.commands.core import AsyncScript
 
-from domain.balance import keys
+from domain.balance import keys, script_keys
 from domain.balance.chain_hints import ChainHints
 from domain.balance.economy import count_closed
 from domain.balance.outbox import delivery_request
@@ -253,7 +253,9 @@ class BalanceScripts:
         now = self.clock()
         key = request.idempotency_key
         base = uuid.uuid4().hex
-        all_keys, tail = keys.frame(request.tag, key, request.keys, base, request.transactions)
+        all_keys, tail = script_keys.frame(
+            request.tag, key, request.keys, base, request.transactions
+        )
         when = "" if now is None else str(now)
         entry = None
         if request.expected is not None:

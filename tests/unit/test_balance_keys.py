@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redis.crc import key_slot
 
-from domain.balance import keys
+from domain.balance import keys, script_keys
 
 
 def _slots(names: list[str]) -> set[int]:
@@ -13,7 +13,7 @@ def _slots(names: list[str]) -> set[int]:
 
 def test_an_accounts_own_keys_keep_the_seeds_names() -> None:
     # Existing data lives under these names: they must never change.
-    assert keys.account_group("ann") == [
+    assert script_keys.account_group("ann") == [
         "balance:accounts:{ann}",
         "balance:transactions:by-account:{ann}",
         "balance:ledger:{ann}",
@@ -28,7 +28,7 @@ def test_a_seat_account_lives_with_its_table() -> None:
     seat = "seat-t0123456789-ann"
     assert keys.home(seat) == "t0123456789"
     assert keys.account(seat) == "balance:accounts:{t0123456789}:seat-t0123456789-ann"
-    assert _slots([*keys.account_group(seat), keys.pot("t0123456789", "h1")]) == {
+    assert _slots([*script_keys.account_group(seat), keys.pot("t0123456789", "h1")]) == {
         keys.slot_of("t0123456789")
     }
     # Anything else is its own home, seat-like or not.
@@ -50,7 +50,7 @@ def test_slot_tags_are_pinned_and_hash_to_their_slot() -> None:
 
 
 def test_a_call_is_framed_by_its_idempotency_record_and_its_tail() -> None:
-    framed, tail = keys.frame("ann", "k", ["own"], "base", 2)
+    framed, tail = script_keys.frame("ann", "k", ["own"], "base", 2)
     assert framed == [
         "balance:idempotency:{ann}:k",
         "own",
@@ -60,7 +60,7 @@ def test_a_call_is_framed_by_its_idempotency_record_and_its_tail() -> None:
         keys.transaction("ann", "base-2"),
     ]
     assert framed[tail - 1] == keys.economy("ann")
-    assert keys.frame("ann", "", ["a", "b"], "base", 0) == (
+    assert script_keys.frame("ann", "", ["a", "b"], "base", 0) == (
         ["a", "b", keys.economy("ann"), keys.outbox("ann")],
         3,
     )
@@ -69,19 +69,25 @@ def test_a_call_is_framed_by_its_idempotency_record_and_its_tail() -> None:
 def test_every_layout_stays_in_one_slot() -> None:
     seat = "seat-t1-ann"
     layouts = [
-        keys.frame("ann", "k", keys.for_credit("ann"), "b", 1)[0],
-        keys.frame("ann", "k", keys.for_reserve("ann", "r"), "b", 1)[0],
-        keys.frame("ann", "k", keys.for_commit("ann", "r", ["ann"]), "b", 1)[0],
-        keys.frame("ann", "k", keys.for_release("ann", "r"), "b", 1)[0],
-        keys.frame("t1", "k", keys.for_contribution("t1", "h", seat, "r", [seat]), "b", 1)[0],
-        keys.frame("ann", "k", keys.for_contribution_out("ann", "r"), "b", 1)[0],
-        keys.frame("t1", "k", keys.for_settle("t1", "h", [seat]), "b", 1)[0],
-        keys.frame("t1", "k", keys.for_cancel("t1", "h", [seat]), "b", 1)[0],
-        keys.frame("ann", "d", keys.for_delivery("ann"), "b", 1)[0],
-        keys.frame("t1", "d", keys.for_pot_delivery("t1", "h"), "b", 0)[0],
+        script_keys.frame("ann", "k", script_keys.for_credit("ann"), "b", 1)[0],
+        script_keys.frame("ann", "k", script_keys.for_reserve("ann", "r"), "b", 1)[0],
+        script_keys.frame("ann", "k", script_keys.for_commit("ann", "r", ["ann"]), "b", 1)[0],
+        script_keys.frame("ann", "k", script_keys.for_release("ann", "r"), "b", 1)[0],
+        script_keys.frame(
+            "t1", "k", script_keys.for_contribution("t1", "h", seat, "r", [seat]), "b", 1
+        )[0],
+        script_keys.frame("ann", "k", script_keys.for_contribution_out("ann", "r"), "b", 1)[0],
+        script_keys.frame("t1", "k", script_keys.for_settle("t1", "h", [seat]), "b", 1)[0],
+        script_keys.frame("t1", "k", script_keys.for_cancel("t1", "h", [seat]), "b", 1)[0],
+        script_keys.frame("ann", "d", script_keys.for_delivery("ann"), "b", 1)[0],
+        script_keys.frame("t1", "d", script_keys.for_pot_delivery("t1", "h"), "b", 0)[0],
     ]
     slot = keys.slot_of("ann")
     tag = keys.slot_tag(slot)
-    layouts.append(keys.frame(tag, "", keys.for_expiry(slot, [("ann", "r1")], ["ann"]), "b", 1)[0])
+    layouts.append(
+        script_keys.frame(tag, "", script_keys.for_expiry(slot, [("ann", "r1")], ["ann"]), "b", 1)[
+            0
+        ]
+    )
     for layout in layouts:
         assert len(_slots(layout)) == 1, layout
