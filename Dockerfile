@@ -2,7 +2,7 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 RUN apt-get update && apt-get install -y --no-install-recommends make && rm -rf /var/lib/apt/lists/*
-COPY pyproject.toml Makefile ./
+COPY pyproject.toml constraints.txt Makefile ./
 COPY infra ./infra
 COPY saga ./saga
 COPY clients ./clients
@@ -15,8 +15,8 @@ COPY temporal ./temporal
 # The player web app's files, installed next to the packages; the gateway serves them at /.
 COPY web ./web
 RUN python -m venv /opt/venv \
- && /opt/venv/bin/pip install --no-cache-dir . \
- && /opt/venv/bin/pip install --no-cache-dir grpcio-tools mypy-protobuf \
+ && /opt/venv/bin/pip install --no-cache-dir -c constraints.txt . \
+ && /opt/venv/bin/pip install --no-cache-dir -c constraints.txt grpcio-tools mypy-protobuf \
  && find protos -name '*.proto' -exec /opt/venv/bin/python -m grpc_tools.protoc -I . \
       --python_out=/opt/venv/lib/python3.11/site-packages \
       --grpc_python_out=/opt/venv/lib/python3.11/site-packages {} +

@@ -8,13 +8,24 @@ STAMP  := $(VENV)/.installed-stamp
 PROTOS := $(shell find protos -name '*.proto')
 PROTO_STAMP := $(VENV)/.protos-stamp
 
-.PHONY: up test lint typecheck pytest promtool browser protos bench clean
+.PHONY: up test lint typecheck pytest promtool browser protos bench clean constraints
 
-$(STAMP): pyproject.toml
+# Dependencies install at the versions of constraints.txt, the ones the suite last passed with:
+# a release on the package index changes nothing until `make constraints` takes it in.
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
+
+# Resolve pyproject.toml's ranges afresh in a scratch venv and write what it got; then `make test`.
+constraints:
+	rm -rf .venv-constraints && $(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/python -m pip install --quiet --upgrade pip
+	.venv-constraints/bin/python -m pip install --quiet ".[dev]"
+	{ sed -n '1,3p' constraints.txt; .venv-constraints/bin/python -m pip freeze --exclude-editable \
+	  | grep -v '^saga-platform=='; } > constraints.new && mv constraints.new constraints.txt
+	rm -rf .venv-constraints
 
 # Generated gRPC code is built from protos/ and never committed or edited by hand.
 $(PROTO_STAMP): $(STAMP) $(PROTOS)
