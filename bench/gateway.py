@@ -141,7 +141,7 @@ async def _redis_floor(redis_url: str, rounds: int = 200) -> list[float]:
         while await pubsub.get_message(timeout=1.0) is None:
             pass
         samples.append(time.perf_counter() - started)
-    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    await pubsub.aclose()
     await client.aclose()
     return samples
 

@@ -53,7 +53,7 @@ def _data(value: object) -> bytes:
 
 async def _close_pubsub(pubsub: PubSub) -> None:
     with contextlib.suppress(Exception):
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await pubsub.aclose()
 
 
 class SingleLink:

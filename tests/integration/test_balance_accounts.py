@@ -147,7 +147,7 @@ async def test_changes_are_published_on_the_players_channel(redis: aioredis.Redi
     # A replay applies nothing, so it tells no one.
     await book.accounts.credit(Credit(account_id="gina", amount=42, idempotency_key="c1"))
     replayed = await next_event(pubsub)
-    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    await pubsub.aclose()
     at = datetime.fromtimestamp(START_MS / 1000, UTC).isoformat(timespec="microseconds")
     assert credited == {
         "kind": "balance.changed",

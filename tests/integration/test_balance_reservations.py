@@ -124,7 +124,7 @@ async def test_the_sweep_expires_only_what_is_due(redis: aioredis.Redis) -> None
     pubsub = await subscribed(redis, "user:p1")
     batch = await book.expiry.expire_due()
     event = await next_event(pubsub)
-    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    await pubsub.aclose()
     assert event is not None
     assert (event["source"], event["reserved"], event["available"]) == ("EXPIRE", 100, 900)
     assert batch.expired == [soon.reservation.reservation_id]

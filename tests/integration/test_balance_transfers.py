@@ -88,7 +88,7 @@ async def test_a_buy_in_moves_chips_and_keeps_the_supply(redis: aioredis.Redis) 
     # From two slots (two masters on a cluster): in either order.
     events = {str(e["account_id"]): e for e in [await next_event(pubsub) for _ in "ab"] if e}
     wallet_event, seat_event = events.get("amy"), events.get(SEAT)
-    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    await pubsub.aclose()
     assert done.reservation.status is ReservationStatus.COMMITTED
     assert (done.account.balance, done.account.reserved) == (795, 0)
     assert done.to_account is not None

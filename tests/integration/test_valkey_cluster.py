@@ -59,7 +59,7 @@ async def test_the_platforms_publish_is_sharded_on_a_cluster(
         assert heard["data"] == b"hello"
         assert await classic.get_message(ignore_subscribe_messages=True, timeout=0.5) is None
     finally:
-        await shard.aclose()  # type: ignore[no-untyped-call]
-        await classic.aclose()  # type: ignore[no-untyped-call]
+        await shard.aclose()
+        await classic.aclose()
         await at_owner.aclose()
         await elsewhere.aclose()

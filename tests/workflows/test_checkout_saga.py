@@ -112,7 +112,7 @@ async def test_success_confirms_and_announces_each_status(
         "PAYMENT_CAPTURED",
         "CONFIRMED",
     ]
-    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    await pubsub.aclose()
 
     handle = temporal_client.get_workflow_handle(f"order-{ledger_id}")
     assert state.completed_steps == [
