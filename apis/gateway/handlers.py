@@ -85,7 +85,7 @@ class FrameSession:
             self.error(ErrorCode.INTERNAL, "the gateway failed to process this frame", ref)
 
     def _within_rate(self) -> bool:
-        if self.frames.hit().allowed:
+        if self.frames.allow():
             return True
         metrics.RATE_LIMITED.labels("connection").inc()
         return False

@@ -111,13 +111,11 @@ class LocalWindow:
         self._next = 0
         self._clock = clock
 
-    def hit(self) -> RateDecision:
-        """Record one hit if the window has room; otherwise say when to retry."""
+    def allow(self) -> bool:
+        """Record one hit if the window has room; False (and nothing recorded) if not."""
         now = self._clock()
-        oldest = self._times[self._next]
-        if now - oldest < self._window:
-            return RateDecision(False, 0, oldest + self._window - now)
+        if now - self._times[self._next] < self._window:
+            return False
         self._times[self._next] = now
         self._next = (self._next + 1) % len(self._times)
-        remaining = sum(1 for t in self._times if now - t >= self._window)
-        return RateDecision(True, remaining, 0.0)
+        return True

@@ -61,28 +61,27 @@ class _Clock:
 def test_a_sockets_window_passes_up_to_the_limit_and_refuses_the_rest_uncounted() -> None:
     clock = _Clock()
     window = LocalWindow(RateLimit(limit=3, window_seconds=10), clock)
-    decisions = []
+    allowed = []
     for _ in range(5):
-        decisions.append(window.hit())
+        allowed.append(window.allow())
         clock.now += 1
-    assert [d.allowed for d in decisions] == [True, True, True, False, False]
-    assert [d.remaining for d in decisions[:3]] == [2, 1, 0]
-    assert decisions[3].retry_after_seconds == 7  # the first hit (t=0) leaves at t=10
-    assert window.hit().retry_after_seconds == 5  # t=5: refused hits did not move the window
-    clock.now += 5
-    assert window.hit().allowed  # t=10: the first hit left the window, the others have not
-    assert not window.hit().allowed
+    assert allowed == [True, True, True, False, False]
+    clock.now += 4.5  # t=9.5: the first hit (t=0) is still inside the window
+    assert not window.allow()
+    clock.now += 0.5  # t=10: refused hits did not move the window, the first one left it
+    assert window.allow()
+    assert not window.allow()  # the others (t=1, t=2) have not
 
 
 def test_a_sockets_window_slides_hit_by_hit() -> None:
     clock = _Clock()
     window = LocalWindow(RateLimit(limit=2, window_seconds=0.4), clock)
-    assert window.hit().allowed
+    assert window.allow()
     clock.now += 0.25
-    assert window.hit().allowed
-    assert not window.hit().allowed
+    assert window.allow()
+    assert not window.allow()
     clock.now += 0.2  # the first hit left the window, the second has not
-    assert window.hit().allowed
-    assert not window.hit().allowed
+    assert window.allow()
+    assert not window.allow()
     clock.now += 0.5  # both left
-    assert [window.hit().allowed for _ in range(3)] == [True, True, False]
+    assert [window.allow() for _ in range(3)] == [True, True, False]
