@@ -8,8 +8,9 @@ from domain.balance import keys, script_keys
 from domain.balance.chain_hints import ExpectedEntry
 from domain.balance.commands import Credit, Debit
 from domain.balance.events import BalanceChanges
+from domain.balance.replies import text
 from domain.balance.requests import Prepared, ScriptAnswer, ScriptRequest
-from domain.balance.scripts import REDIS_DOWN, BalanceScripts, text
+from domain.balance.scripts import REDIS_DOWN, BalanceScripts
 from domain.balance.types import (
     CREDIT_SOURCES,
     DEBIT_SOURCES,

@@ -8,8 +8,9 @@ from domain.balance import keys, script_keys
 from domain.balance.economy import count_closed
 from domain.balance.events import BalanceChanges
 from domain.balance.holders import ReservationHolders
+from domain.balance.replies import as_list, text
 from domain.balance.requests import ScriptRequest
-from domain.balance.scripts import REDIS_DOWN, BalanceScripts, as_list, text
+from domain.balance.scripts import REDIS_DOWN, BalanceScripts
 from domain.balance.slots import EXPIRY, per_slot
 from domain.balance.types import AccountBalance, ExpiryBatch, ReservationStatus
 from domain.errors import Unavailable

@@ -9,7 +9,8 @@ from prometheus_client import Counter
 
 from domain.balance import keys
 from domain.balance.ledger import GENESIS, ChainBreak, ChainState, LedgerEntry, verify_entries
-from domain.balance.scripts import REDIS_DOWN, text
+from domain.balance.replies import text
+from domain.balance.scripts import REDIS_DOWN
 from domain.balance.slots import account_page
 from domain.balance.validation import MAX_LEDGER_SEQ, require_id
 from domain.errors import NotFound, Unavailable, ValidationFailed

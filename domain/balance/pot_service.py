@@ -12,8 +12,9 @@ from domain.balance.events import BalanceChanges
 from domain.balance.holders import ReservationHolders
 from domain.balance.outbox import holder_unknown
 from domain.balance.pots import split_side_pots
+from domain.balance.replies import as_list, text
 from domain.balance.requests import Prepared, ScriptAnswer, ScriptRequest
-from domain.balance.scripts import REDIS_DOWN, BalanceScripts, as_list, text
+from domain.balance.scripts import REDIS_DOWN, BalanceScripts
 from domain.balance.slots import ACTIVE_POTS, per_slot
 from domain.balance.types import AccountBalance, ContributionResult, Pot, PotResolution
 from domain.balance.validation import require_amount, require_id, require_idempotency_key

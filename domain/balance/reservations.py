@@ -14,8 +14,9 @@ from domain.balance.economy import count_closed
 from domain.balance.events import BalanceChanges
 from domain.balance.holders import ReservationHolders
 from domain.balance.outbox import holder_unknown
+from domain.balance.replies import text
 from domain.balance.requests import Prepared, ScriptAnswer, ScriptRequest
-from domain.balance.scripts import REDIS_DOWN, BalanceScripts, text
+from domain.balance.scripts import REDIS_DOWN, BalanceScripts
 from domain.balance.types import (
     AccountBalance,
     Reservation,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -16,13 +15,12 @@ from redis.commands.core import AsyncScript
 
 from domain.balance import keys, script_keys
 from domain.balance.chain_hints import ChainHints
-from domain.balance.economy import count_closed
 from domain.balance.outbox import delivery_request
 from domain.balance.pipelining import ScriptCall, ScriptPipeline
+from domain.balance.replies import KeysMoved, answer_of, as_list, decode_reply
 from domain.balance.requests import Prepared, ScriptAnswer, ScriptRequest
 from domain.balance.slots import SlotDirectory
-from domain.balance.types import ReservationStatus
-from domain.errors import DomainError, ErrorCode, Unavailable
+from domain.errors import DomainError, Unavailable
 from infra.redis import RedisClient
 
 OPERATIONS = (
@@ -62,14 +60,6 @@ REDIS_DOWN = (
 )
 # How often a request whose accounts moved between its read and its run is read again.
 REREAD_ATTEMPTS = 3
-
-
-class KeysMoved(Unavailable):
-    """The script found the data naming an account whose keys the call did not carry.
-
-    It wrote and recorded nothing: the caller read before a concurrent change (a reservation
-    made or a contribution added meanwhile) and reads again. Raised only if that keeps failing.
-    """
 
 
 def server_clock() -> int | None:
@@ -215,11 +205,11 @@ class BalanceScripts:
 
     async def _complete(self, request: ScriptRequest, reply: Any) -> ScriptAnswer:
         """The answer to `reply`, after delivering what it owes to other slots."""
-        flag, body = _decode(reply)
+        flag, body = decode_reply(reply)
         delivered: tuple[dict[str, Any], ...] = ()
         if flag in (0, 1) and body.get("owed"):
             delivered = tuple(await self.deliver(request.tag, as_list(body["owed"])))
-        return _answer(flag, body, delivered)
+        return answer_of(flag, body, delivered)
 
     async def deliver(self, tag: str, owed: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Deliver credits owed by home `tag`'s slot, each once, then take them out of its outbox.
@@ -239,7 +229,7 @@ class BalanceScripts:
             except REDIS_DOWN as exc:
                 raise Unavailable(f"Redis is unreachable: {exc}") from exc
             self._learn(call, reply)
-            _, body = _decode(reply)
+            _, body = decode_reply(reply)
             if body.get("owed"):
                 await self.deliver(request.tag, as_list(body["owed"]))
             answers.append(body)
@@ -289,35 +279,3 @@ class BalanceScripts:
             changed = self.hints.learn(heads, used=int(reply[3]), hinted=int(call.hinted))
         if expected is not None and expected.account_id not in changed:
             self.hints.forget(expected.account_id)
-
-
-def _decode(reply: Any) -> tuple[int, dict[str, Any]]:
-    body: dict[str, Any] = json.loads(reply[1])
-    return int(reply[0]), body
-
-
-def _answer(
-    flag: int, body: dict[str, Any], delivered: tuple[dict[str, Any], ...] = ()
-) -> ScriptAnswer:
-    """The script's decoded `{flag, json, ...}` as an answer, or its business failure raised."""
-    if int(flag) == 3:
-        raise KeysMoved(str(body.get("detail", "")))
-    if not body.get("ok"):
-        if body.get("expired_now") and int(flag) != 1:
-            count_closed(ReservationStatus.EXPIRED)
-        raise DomainError(
-            str(body.get("detail", "")),
-            code=ErrorCode(body.get("code", ErrorCode.INTERNAL)),
-            replayed=int(flag) == 1,
-        )
-    return ScriptAnswer(body, int(flag) == 1, delivered)
-
-
-def as_list(value: Any) -> list[Any]:
-    """A JSON array from cjson, which writes an empty array as {}."""
-    return list(value) if isinstance(value, list) else []
-
-
-def text(value: bytes | str) -> str:
-    """A Redis reply as str (the client answers bytes unless told to decode)."""
-    return value.decode() if isinstance(value, bytes) else value

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from domain.balance import keys
-from domain.balance.scripts import text
+from domain.balance.replies import text
 from domain.balance.slots import supply_report
 from infra.redis import RedisClient
 from protos.balance.v1 import balance_pb2 as pb

@@ -31,8 +31,8 @@ from domain.balance.commands import (
 )
 from domain.balance.pipelining import ScriptCall
 from domain.balance.pots import SidePot
+from domain.balance.replies import text
 from domain.balance.requests import ScriptRequest
-from domain.balance.scripts import text
 from domain.balance.types import PotStatus, ReservationStatus
 from domain.errors import DomainError, ErrorCode
 from tests.balance_support import (

@@ -7,7 +7,7 @@ import redis.asyncio as aioredis
 from domain.balance import keys
 from domain.balance.commands import Credit, Debit
 from domain.balance.ledger_service import CORRUPTIONS, ENTRIES_VERIFIED
-from domain.balance.scripts import text
+from domain.balance.replies import text
 from tests.balance_support import (
     FakeClock,
     both_stores,  # noqa: F401  (each test on both stores)

@@ -16,7 +16,7 @@ from activities.balance import BalanceActivities
 from domain.balance import keys
 from domain.balance.book import BalanceBook
 from domain.balance.commands import Credit, Reserve
-from domain.balance.scripts import text
+from domain.balance.replies import text
 from domain.balance.types import ReservationStatus
 from infra.settings import PlatformSettings
 from saga.workers import WorkerResources
