@@ -24,7 +24,7 @@ constraints:
 	.venv-constraints/bin/python -m pip install --quiet --upgrade pip
 	.venv-constraints/bin/python -m pip install --quiet ".[dev]"
 	{ sed -n '1,3p' constraints.txt; .venv-constraints/bin/python -m pip freeze --exclude-editable \
-	  | grep -v '^saga-platform=='; } > constraints.new && mv constraints.new constraints.txt
+	  | grep -v '^saga-platform\b'; } > constraints.new && mv constraints.new constraints.txt
 	rm -rf .venv-constraints
 
 # Generated gRPC code is built from protos/ and never committed or edited by hand.
